@@ -1,0 +1,228 @@
+// tlsctx — tls::Context, Python's `ssl.SSLContext`: configuration shared by many connections.
+//
+// A default-constructed Context is the secure client context: TLS 1.2 or later, Python 3.10's
+// cipher policy, hardened options, CERT_REQUIRED and host-name checking. When no trust anchors
+// were loaded, the system CA store is loaded on first use. Anything weaker takes an explicit
+// `ctx.dangerous()` call (tls/dangerous.hpp). Docs: docs/python-mapping.md, docs/security.md.
+//
+// Thread safety: configure a Context from one thread, then share it; wrap_socket() and every
+// const member may be called from any number of threads at once (OpenSSL's SSL_CTX rules).
+// A Context is a handle: copies refer to the same configuration, as Python references do, and
+// every connection made from it keeps that configuration alive.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tls/certificate.hpp"
+#include "tls/ciphers.hpp"
+#include "tls/constants.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+class Socket;
+namespace detail {
+struct ContextState;
+}
+namespace dangerous {
+class Settings;
+}
+
+/// Python's `ssl.DefaultVerifyPaths` (`get_default_verify_paths()`).
+struct DefaultVerifyPaths {
+    std::optional<std::string> cafile;  ///< openssl_cafile if it exists
+    std::optional<std::string> capath;  ///< openssl_capath if it exists
+    std::string openssl_cafile_env;     ///< "SSL_CERT_FILE"
+    std::string openssl_cafile;
+    std::string openssl_capath_env;  ///< "SSL_CERT_DIR"
+    std::string openssl_capath;
+};
+
+/// Python's `SSLContext.cert_store_stats()`.
+struct CertStoreStats {
+    int x509 = 0;     ///< certificates in the store
+    int crl = 0;      ///< CRLs in the store
+    int x509_ca = 0;  ///< of the certificates, those that are CAs
+};
+
+/// Supplies the password of an encrypted private key (Python's callable `password`).
+using PasswordCallback = std::function<std::string()>;
+
+/// Arguments of `Context::wrap_socket` (Python's keyword arguments of the same names).
+struct WrapOptions {
+    bool server_side = false;
+    /// The name to verify and to send as SNI; required on a client with check_hostname. An IP
+    /// address (v4 or v6) is matched against IP SANs only and not sent as SNI.
+    std::string server_hostname;
+    /// Run the handshake inside wrap_socket when the descriptor is connected and blocking.
+    bool do_handshake_on_connect = true;
+    /// Report an EOF without close_notify as end of stream (read returns 0) instead of SSLEOFError.
+    bool suppress_ragged_eofs = true;
+
+    /// The options of a client that verifies `hostname`.
+    static WrapOptions client(std::string hostname) {
+        WrapOptions o;
+        o.server_hostname = std::move(hostname);
+        return o;
+    }
+    /// The options of a server.
+    static WrapOptions server() {
+        WrapOptions o;
+        o.server_side = true;
+        return o;
+    }
+};
+
+/// Python's `ssl.SSLContext`.
+class TLS_API Context {
+  public:
+    /// The secure client context (see the banner). Python: `create_default_context()` minus the
+    /// eager CA load; unlike Python's bare `SSLContext()`, it verifies.
+    Context();
+    /// A context for `protocol` with Python's defaults for it: PROTOCOL_TLS and PROTOCOL_TLS_CLIENT
+    /// verify and check host names; PROTOCOL_TLS_SERVER asks for no client certificate;
+    /// PROTOCOL_TLSv1_2 pins TLS 1.2. PROTOCOL_TLSv1/TLSv1_1 throw std::invalid_argument: they
+    /// need `tls::dangerous::legacy_protocol_context`.
+    /// @throws SSLError if OpenSSL cannot create the context.
+    explicit Context(Protocol protocol);
+    ~Context();
+    Context(const Context&) noexcept;
+    Context& operator=(const Context&) noexcept;
+    Context(Context&&) noexcept;
+    Context& operator=(Context&&) noexcept;
+
+    /// Python: `SSLContext.protocol`.
+    Protocol protocol() const noexcept;
+
+    /// Python: `SSLContext.options`.
+    Options options() const noexcept;
+    /// Python: setting `SSLContext.options`: bits in `options` are set, others cleared where
+    /// OpenSSL allows. Clearing OP_NO_SSLv3 or OP_NO_COMPRESSION, or setting
+    /// OP_IGNORE_UNEXPECTED_EOF or OP_LEGACY_SERVER_CONNECT, weakens the context and throws
+    /// std::invalid_argument: use `dangerous().set_options`.
+    void set_options(Options options);
+
+    /// Python: `SSLContext.verify_mode`.
+    VerifyMode verify_mode() const noexcept;
+    /// Python: setting `verify_mode`. CERT_NONE on a context that can act as a client throws
+    /// std::invalid_argument (Python: ValueError while check_hostname is on); use
+    /// `dangerous().set_verify_mode`. On a PROTOCOL_TLS_SERVER context CERT_NONE just means
+    /// "ask for no client certificate".
+    void set_verify_mode(VerifyMode mode);
+
+    /// Python: `SSLContext.check_hostname`.
+    bool check_hostname() const noexcept;
+    /// Turning it on also raises CERT_NONE to CERT_REQUIRED, as in Python. Turning it off on a
+    /// context that can act as a client throws std::invalid_argument: use
+    /// `dangerous().set_check_hostname(false)`.
+    void set_check_hostname(bool on);
+
+    /// Python: `SSLContext.hostname_checks_common_name`. Off by default, unlike Python: a
+    /// certificate without SAN is not matched on its subject CN (RFC 9525).
+    bool hostname_checks_common_name() const noexcept;
+    void set_hostname_checks_common_name(bool on);
+
+    /// Python: `SSLContext.verify_flags`. Default: VERIFY_X509_TRUSTED_FIRST |
+    /// VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN (Python 3.13's create_default_context).
+    VerifyFlags verify_flags() const noexcept;
+    void set_verify_flags(VerifyFlags flags);
+
+    /// Python: `SSLContext.minimum_version` / `maximum_version`.
+    TLSVersion minimum_version() const noexcept;
+    /// Floors below TLS 1.2 (including MINIMUM_SUPPORTED) throw std::invalid_argument: use
+    /// `dangerous().set_minimum_version`. Fixed-version contexts throw std::invalid_argument, as
+    /// in Python.
+    void set_minimum_version(TLSVersion version);
+    TLSVersion maximum_version() const noexcept;
+    void set_maximum_version(TLSVersion version);
+
+    /// Python: `SSLContext.security_level` (read-only; 2 by default).
+    int security_level() const noexcept;
+
+    /// Python: `load_cert_chain(certfile, keyfile, password)`. `keyfile` empty = the key is in
+    /// certfile. @throws std::system_error for unreadable files (errno); SSLError for garbage PEM,
+    /// a wrong password or a key that does not match the certificate.
+    void load_cert_chain(const std::string& certfile, const std::string& keyfile = {},
+                         std::string_view password = {});
+    /// The same with a password callback, called only if the key is encrypted.
+    void load_cert_chain(const std::string& certfile, const std::string& keyfile,
+                         const PasswordCallback& password);
+    /// The same from memory: PEM text of the chain (leaf first) and of the key. Secrets never
+    /// touch disk. `key_pem` empty = the key is in `chain_pem`.
+    void load_cert_chain_pem(std::string_view chain_pem, std::string_view key_pem = {},
+                             std::string_view password = {});
+
+    /// Python: `load_verify_locations(cafile, capath)`: trust anchors (and CRLs) from a PEM file
+    /// and/or a hashed directory. @throws std::system_error (errno) for a missing file, SSLError
+    /// for a file without certificates.
+    void load_verify_locations(const std::string& cafile, const std::string& capath = {});
+    /// Python: `load_verify_locations(cadata=text)`: PEM certificates and CRLs from memory.
+    void load_verify_cadata(std::string_view pem);
+    /// Python: `load_verify_locations(cadata=bytes)`: concatenated DER certificates.
+    void load_verify_cadata(const Bytes& der);
+    /// Python: `load_default_certs(purpose)`: the system CA store (honours SSL_CERT_FILE/DIR).
+    void load_default_certs(Purpose purpose = Purpose::SERVER_AUTH);
+    /// Python: `set_default_verify_paths()`.
+    void set_default_verify_paths();
+    /// Python: `get_ca_certs()`: the CA certificates loaded so far (capath ones load lazily).
+    std::vector<CertificateInfo> get_ca_certs() const;
+    /// Python: `get_ca_certs(binary_form=True)`.
+    std::vector<Bytes> get_ca_certs_der() const;
+    /// Python: `cert_store_stats()`.
+    CertStoreStats cert_store_stats() const;
+
+    /// Python: `set_ciphers(string)`: the TLS 1.2-and-below suites (OpenSSL syntax).
+    /// @throws SSLError ("No cipher can be selected") when nothing is left; std::invalid_argument
+    /// when the string lowers the security level (use `dangerous().set_ciphers`).
+    void set_ciphers(std::string_view cipher_string);
+    /// Selects a Python version's default string (see tls/ciphers.hpp).
+    void set_ciphers(CipherPolicy policy);
+    /// Python: `get_ciphers()`: every enabled suite, TLS 1.3 first, in priority order.
+    std::vector<CipherInfo> get_ciphers() const;
+
+    /// Python: `set_alpn_protocols(list)`: advertised by clients; servers pick by their own order.
+    /// @throws std::invalid_argument for an empty name or one longer than 255 bytes.
+    void set_alpn_protocols(const std::vector<std::string>& protocols);
+
+    /// Python: `wrap_socket(sock, ...)`: TLS over a connected stream socket descriptor. With
+    /// FdOwnership::adopt the Socket closes `fd`; with borrow it never does. The Socket starts in
+    /// the descriptor's mode: blocking, or non-blocking (timeout 0) when O_NONBLOCK is set.
+    /// @throws std::invalid_argument when a client with check_hostname has no server_hostname
+    /// (before any byte is sent), or when the handshake should run on a non-blocking descriptor;
+    /// any handshake error when do_handshake_on_connect runs it.
+    Socket wrap_socket(int fd, FdOwnership ownership, const WrapOptions& options = {}) const;
+
+    /// Every weakening knob, by name (tls/dangerous.hpp).
+    dangerous::Settings dangerous();
+
+    /// The `SSL_CTX*`, as `void*` so no OpenSSL header is needed; tls/native.hpp gives it its type.
+    void* native_handle() const noexcept;
+
+    /// Library-internal: the shared state behind this handle.
+    const std::shared_ptr<detail::ContextState>& state() const noexcept { return state_; }
+    /// Library-internal: a handle for existing state (how Socket::context() hands it back).
+    explicit Context(std::shared_ptr<detail::ContextState> state) noexcept;
+
+  private:
+    friend class dangerous::Settings;
+    std::shared_ptr<detail::ContextState> state_;
+};
+
+/// Python: `ssl.create_default_context(purpose, cafile, capath, cadata)`. SERVER_AUTH makes a
+/// client context, CLIENT_AUTH a server context (CERT_NONE: asks for no client certificate).
+/// Loads the given CAs, or the system store when none is given.
+TLS_API Context create_default_context(Purpose purpose = Purpose::SERVER_AUTH,
+                                       const std::string& cafile = {},
+                                       const std::string& capath = {},
+                                       std::string_view cadata = {});
+
+/// Python: `ssl.get_default_verify_paths()`.
+TLS_API DefaultVerifyPaths get_default_verify_paths();
+
+}  // namespace tls

@@ -1,0 +1,50 @@
+// tlsctx — every setting that weakens a Context, in one place.
+//
+// Secure defaults are the product; nothing here is reachable by accident. `grep -r dangerous` over
+// a code base lists every place that turns verification off, accepts old protocols or lowers the
+// security level. Python has these as plain attributes (`check_hostname = False`,
+// `verify_mode = CERT_NONE`, `_create_unverified_context()`). Docs: docs/security.md.
+#pragma once
+
+#include <string_view>
+
+#include "tls/constants.hpp"
+#include "tls/context.hpp"
+#include "tls/export.hpp"
+
+namespace tls::dangerous {
+
+/// Weakening setters of one Context (from `Context::dangerous()`); each returns *this.
+class TLS_API Settings {
+  public:
+    explicit Settings(Context& context) noexcept : context_(context) {}
+
+    /// Python: `check_hostname = False`. The certificate chain is still verified.
+    Settings& set_check_hostname(bool on);
+    /// Python: `verify_mode = CERT_NONE` on a client (also turns check_hostname off, as Python
+    /// requires that order). Any mode is accepted.
+    Settings& set_verify_mode(VerifyMode mode);
+    /// Both of the above: the peer is not authenticated at all.
+    Settings& disable_verification();
+    /// A floor below TLS 1.2 (TLS 1.0/1.1 also need security level 0 on OpenSSL 3).
+    Settings& set_minimum_version(TLSVersion version);
+    /// Python: the `@SECLEVEL=n` part of a cipher string; any level 0-5.
+    Settings& set_security_level(int level);
+    /// Python: `options = ...` without the checks of Context::set_options.
+    Settings& set_options(Options options);
+    /// Python: `set_ciphers(...)` even if the string lowers the security level.
+    Settings& set_ciphers(std::string_view cipher_string);
+
+  private:
+    Context& context_;
+};
+
+/// Python: `ssl._create_unverified_context()`: a client context that neither verifies the chain
+/// nor checks the host name. For diagnostics such as fetching a certificate to look at it.
+TLS_API Context create_unverified_context();
+
+/// Python: `SSLContext(PROTOCOL_TLSv1)` / `PROTOCOL_TLSv1_1`: pins that version (min = max) at
+/// security level 0, which OpenSSL 3 needs to speak them at all. Also accepts the other protocols.
+TLS_API Context legacy_protocol_context(Protocol protocol);
+
+}  // namespace tls::dangerous

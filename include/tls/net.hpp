@@ -1,0 +1,60 @@
+// tlsctx — connecting and listening: Python's `socket.create_connection` + `wrap_socket`, and a
+// listening socket whose accept() returns tls::Sockets. Docs: docs/python-mapping.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tls/context.hpp"
+#include "tls/export.hpp"
+#include "tls/socket.hpp"
+
+namespace tls {
+
+/// Connects to host:port (each resolved address in turn, as Python's create_connection), wraps
+/// the socket with `server_hostname = host` and completes the handshake, all within `timeout`
+/// per operation. The returned Socket keeps that timeout.
+/// @throws std::system_error for resolution or connection failures (timed_out after `timeout`),
+/// SSLCertVerificationError / SSLError for handshake failures.
+TLS_API Socket connect(const Context& context, std::string_view host, std::uint16_t port,
+                       Timeout timeout = std::chrono::seconds(30));
+
+/// A listening TCP socket that hands out server-side tls::Sockets.
+class TLS_API Listener {
+  public:
+    /// Binds host:port (port 0 = ephemeral; see port()) and listens.
+    /// @throws std::system_error.
+    Listener(Context context, std::string_view host, std::uint16_t port, int backlog = 128);
+    ~Listener();
+    Listener(Listener&&) noexcept;
+    Listener& operator=(Listener&&) noexcept;
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+
+    /// Accepts one connection and runs the server handshake within `timeout`.
+    /// @throws std::system_error (accept, timeout), SSLError and subclasses (handshake).
+    Socket accept(Timeout timeout = std::chrono::seconds(30));
+    /// Accepts one TCP connection without handshaking (do_handshake_on_connect = false).
+    Socket accept_unhandshaken();
+    /// The bound port (the chosen one when constructed with 0).
+    std::uint16_t port() const noexcept { return port_; }
+    int fileno() const noexcept { return fd_; }
+    const Context& context() const noexcept { return context_; }
+    /// Stops listening (also done by the destructor).
+    void close() noexcept;
+
+  private:
+    Context context_;
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// Python: `ssl.get_server_certificate((host, port))`: the server's certificate as PEM. Verified
+/// with `context` (the default verifies; pass `dangerous::create_unverified_context()` to fetch
+/// any certificate, as Python does without ca_certs).
+TLS_API std::string get_server_certificate(std::string_view host, std::uint16_t port,
+                                           const Context& context = Context(),
+                                           Timeout timeout = std::chrono::seconds(30));
+
+}  // namespace tls

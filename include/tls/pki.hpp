@@ -1,0 +1,112 @@
+// tlsctx — a throw-away PKI in memory for tests, demos and development (Python: the `trustme`
+// package). Makes CAs, intermediates and leaves with the properties tests need (SANs, validity
+// windows, EKUs, encrypted keys). Never use these for production trust. Docs: docs/testing.md.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tls/export.hpp"
+
+namespace tls::pki {
+
+/// The key algorithm of a generated certificate.
+enum class KeyType : int {
+    ec_p256 = 0,  ///< ECDSA over P-256 (default: fast)
+    rsa2048 = 1,
+    ed25519 = 2,
+    ec_p384 = 3,
+};
+
+/// Extended key usages a leaf may carry.
+enum class ExtendedKeyUsage : int {
+    server_auth = 0,
+    client_auth = 1,
+    code_signing = 2,
+};
+
+/// How a certificate is made. Defaults make a valid, current, CA-signed ECDSA leaf.
+struct CertificateOptions {
+    // Not an aggregate, so that `issue_cert({"localhost"})` means a list of names.
+    CertificateOptions() {}
+
+    std::string common_name;                ///< subject CN ("" = none)
+    std::vector<std::string> dns_names;     ///< subjectAltName DNS entries (may hold "*.x")
+    std::vector<std::string> ip_addresses;  ///< subjectAltName IP entries, v4 or v6 text
+    std::vector<std::string> emails;        ///< subjectAltName email entries
+    std::vector<std::string> uris;          ///< subjectAltName URI entries
+    std::string organization;               ///< subject O ("" = none)
+    KeyType key_type = KeyType::ec_p256;
+    /// Validity window relative to now; negative values move it into the past.
+    std::chrono::seconds not_before_offset = std::chrono::hours(-1);
+    std::chrono::seconds not_after_offset = std::chrono::hours(24 * 365);
+    /// Leaf EKUs; empty = the extension is omitted.
+    std::vector<ExtendedKeyUsage> extended_key_usages = {ExtendedKeyUsage::server_auth,
+                                                         ExtendedKeyUsage::client_auth};
+    std::vector<std::string> ocsp_urls;       ///< authorityInfoAccess OCSP
+    std::vector<std::string> ca_issuer_urls;  ///< authorityInfoAccess caIssuers
+    std::vector<std::string> crl_urls;        ///< crlDistributionPoints
+};
+
+/// A certificate with its private key, as PEM.
+class TLS_API IssuedCert {
+  public:
+    IssuedCert(std::string cert_pem, std::string chain_pem, std::string key_pem);
+    /// The certificate alone.
+    const std::string& cert_pem() const noexcept { return cert_pem_; }
+    /// The certificate followed by the intermediates up to (not including) the root: what a
+    /// server presents, and what load_cert_chain takes as certfile.
+    const std::string& cert_chain_pem() const noexcept { return chain_pem_; }
+    /// The private key, unencrypted PKCS#8 PEM.
+    const std::string& private_key_pem() const noexcept { return key_pem_; }
+    /// The private key encrypted with AES-256-CBC under `password` (PKCS#8 PEM).
+    std::string private_key_pem_encrypted(const std::string& password) const;
+    /// The certificate as DER.
+    std::vector<unsigned char> cert_der() const;
+
+  private:
+    std::string cert_pem_;
+    std::string chain_pem_;
+    std::string key_pem_;
+};
+
+/// A certificate authority that can issue leaves and intermediates.
+class TLS_API CertificateAuthority {
+  public:
+    /// A new self-signed root ("tlsctx test CA" unless named).
+    explicit CertificateAuthority(std::string common_name = "tlsctx test CA",
+                                  KeyType key_type = KeyType::ec_p256);
+    ~CertificateAuthority();
+    CertificateAuthority(CertificateAuthority&&) noexcept;
+    CertificateAuthority& operator=(CertificateAuthority&&) noexcept;
+    CertificateAuthority(const CertificateAuthority&) = delete;
+    CertificateAuthority& operator=(const CertificateAuthority&) = delete;
+
+    /// This CA's certificate (for load_verify_locations cadata).
+    const std::string& cert_pem() const noexcept;
+    /// This CA's private key (PKCS#8 PEM).
+    const std::string& private_key_pem() const noexcept;
+
+    /// Issues a leaf for the given DNS names / IPs ("127.0.0.1" and "::1" are recognised as IPs).
+    IssuedCert issue_cert(const std::vector<std::string>& names) const;
+    /// Issues a leaf with full control over its contents.
+    IssuedCert issue_cert(const CertificateOptions& options) const;
+    /// Creates an intermediate CA signed by this CA; its leaves' chains include it.
+    CertificateAuthority create_child_ca(std::string common_name = "tlsctx test intermediate",
+                                         KeyType key_type = KeyType::ec_p256) const;
+    /// A CRL signed by this CA revoking the given certificates (PEM of each), valid for a day.
+    std::string make_crl_pem(const std::vector<std::string>& revoked_cert_pems) const;
+
+  private:
+    struct State;
+    std::unique_ptr<State> state_;
+    explicit CertificateAuthority(std::unique_ptr<State> state);
+};
+
+/// A self-signed leaf (not a CA) for the given names: what "self-signed" tests need.
+TLS_API IssuedCert make_self_signed(const std::vector<std::string>& names,
+                                    KeyType key_type = KeyType::ec_p256);
+
+}  // namespace tls::pki

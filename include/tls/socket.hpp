@@ -1,0 +1,145 @@
+// tlsctx — tls::Socket, Python's `ssl.SSLSocket`: TLS over a stream socket descriptor.
+//
+// Made by Context::wrap_socket (or tls::connect / tls::Listener::accept). Blocking by default;
+// `settimeout` bounds each whole operation, `settimeout(0)` makes it non-blocking. Every I/O
+// call has a throwing form (Python's exceptions) and a `noexcept` form taking std::error_code&:
+// there, "would block" is `ec == SSLErrc::want_read` / `want_write`, and details stay in
+// last_error(). Docs: docs/python-mapping.md, docs/errors.md.
+//
+// Thread safety: one Socket is used by one thread at a time. Move-only; destruction closes an
+// adopted descriptor and never throws.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "tls/certificate.hpp"
+#include "tls/ciphers.hpp"
+#include "tls/constants.hpp"
+#include "tls/context.hpp"
+#include "tls/errors.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+namespace detail {
+class Engine;
+}
+
+/// A per-operation time limit; std::nullopt blocks without limit, zero is non-blocking.
+using Timeout = std::optional<std::chrono::milliseconds>;
+
+/// Python's `ssl.SSLSocket`.
+class TLS_API Socket {
+  public:
+    /// An empty socket (moved-from state): only assignment and destruction are valid.
+    Socket() noexcept;
+    ~Socket();
+    Socket(Socket&&) noexcept;
+    Socket& operator=(Socket&&) noexcept;
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+
+    /// Python: `do_handshake()`. Runs or continues the handshake; the host name is checked inside
+    /// it, so a mismatch aborts with an alert before any application data flows.
+    /// @throws SSLCertVerificationError, SSLError, SSLEOFError, std::system_error (timeout:
+    /// std::errc::timed_out); non-blocking: SSLWantReadError / SSLWantWriteError.
+    void do_handshake();
+    void do_handshake(std::error_code& ec) noexcept;
+
+    /// Python: `read(len)` / `recv_into(buffer)`: up to `len` decrypted bytes into `buffer`.
+    /// Returns 0 at a clean close (close_notify) and, with suppress_ragged_eofs, at an EOF without
+    /// it; otherwise SSLEOFError.
+    [[nodiscard]] std::size_t read(void* buffer, std::size_t len);
+    [[nodiscard]] std::size_t read(void* buffer, std::size_t len, std::error_code& ec) noexcept;
+    /// Python: `recv(n)`: up to `max_len` bytes as a string (empty at end of stream).
+    std::string recv(std::size_t max_len = 16384);
+    /// Python: `write(data)` / `send(data)`: writes all of `data` as TLS records (OpenSSL writes a
+    /// whole buffer or nothing); returns the count.
+    [[nodiscard]] std::size_t write(const void* data, std::size_t len);
+    [[nodiscard]] std::size_t write(const void* data, std::size_t len,
+                                    std::error_code& ec) noexcept;
+    [[nodiscard]] std::size_t send(std::string_view data) {
+        return write(data.data(), data.size());
+    }
+    /// Python: `sendall(data)`.
+    void sendall(std::string_view data);
+
+    /// Python: `pending()`: decrypted bytes buffered and readable without I/O.
+    std::size_t pending() const noexcept;
+
+    /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
+    /// and the Socket no longer owns it. Returns the descriptor.
+    int unwrap();
+    /// Sends close_notify without waiting for the reply (best effort, never throws) and closes an
+    /// adopted descriptor. Python's close() sends no close_notify; tlsctx does, so peers can tell
+    /// a clean end from truncation.
+    void close() noexcept;
+
+    /// Python: `getpeercert()`: the peer certificate in Python's dict shape; std::nullopt when the
+    /// peer sent none; an empty CertificateInfo when it was not verified (CERT_NONE).
+    /// @throws std::logic_error before the handshake is done (Python: ValueError).
+    std::optional<CertificateInfo> getpeercert() const;
+    /// Python: `getpeercert(binary_form=True)`: the DER bytes, even when not verified.
+    std::optional<Bytes> getpeercert_der() const;
+    /// Python: `cipher()`; std::nullopt before the handshake.
+    std::optional<CipherDescription> cipher() const;
+    /// Python: `version()`, e.g. "TLSv1.3"; std::nullopt before the handshake.
+    std::optional<std::string> version() const;
+    /// Python: `selected_alpn_protocol()`.
+    std::optional<std::string> selected_alpn_protocol() const;
+    /// Python: `compression()`: always std::nullopt (compression is off, CRIME).
+    std::optional<std::string> compression() const noexcept { return std::nullopt; }
+
+    /// Python: `server_side`, `server_hostname`, `context`.
+    bool server_side() const noexcept;
+    const std::string& server_hostname() const noexcept;
+    Context context() const;
+    /// Python: `fileno()`; -1 once closed or unwrapped.
+    int fileno() const noexcept { return fd_; }
+    /// True until close()/unwrap() or a move.
+    bool is_open() const noexcept { return fd_ >= 0; }
+    /// Whether the handshake has completed.
+    bool handshake_done() const noexcept;
+
+    /// Python: `settimeout(seconds)` / `gettimeout()` / `setblocking(flag)`.
+    void settimeout(Timeout timeout);
+    Timeout gettimeout() const noexcept { return timeout_; }
+    void setblocking(bool blocking) {
+        settimeout(blocking ? Timeout{} : Timeout{std::chrono::milliseconds(0)});
+    }
+
+    /// Python: `suppress_ragged_eofs`.
+    bool suppress_ragged_eofs() const noexcept { return suppress_ragged_eofs_; }
+
+    /// The last failure of a noexcept call (or of the call that threw), with OpenSSL's reason.
+    const ErrorInfo& last_error() const noexcept;
+
+    /// The `SSL*`, as `void*`; tls/native.hpp gives it its type.
+    void* native_handle() const noexcept;
+
+  private:
+    friend class Context;
+    Socket(std::unique_ptr<detail::Engine> engine, int fd, FdOwnership ownership, Timeout timeout,
+           bool suppress_ragged_eofs);
+
+    // Runs `op` until it completes, waiting on the descriptor for want_read / want_write when
+    // blocking or timed. Returns the final error code.
+    template <typename Op>
+    std::error_code drive(Op&& op) noexcept;
+    void release_fd() noexcept;
+    [[noreturn]] void throw_last() const;
+
+    std::unique_ptr<detail::Engine> engine_;
+    int fd_ = -1;
+    FdOwnership ownership_ = FdOwnership::borrow;
+    Timeout timeout_;
+    bool suppress_ragged_eofs_ = true;
+};
+
+}  // namespace tls

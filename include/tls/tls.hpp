@@ -1,0 +1,15 @@
+// tlsctx — the umbrella header: Python's `ssl` module for C++17 over OpenSSL 3.
+// Includes every public header except tls/native.hpp (which brings in OpenSSL). Docs:
+// docs/index.md.
+#pragma once
+
+#include "tls/certificate.hpp"
+#include "tls/ciphers.hpp"
+#include "tls/constants.hpp"
+#include "tls/context.hpp"
+#include "tls/dangerous.hpp"
+#include "tls/errors.hpp"
+#include "tls/net.hpp"
+#include "tls/pki.hpp"
+#include "tls/socket.hpp"
+#include "tls/version.hpp"

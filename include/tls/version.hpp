@@ -1,0 +1,45 @@
+// tlsctx — facts about the OpenSSL underneath and the CSPRNG: Python's `ssl.OPENSSL_VERSION*`,
+// `ssl.HAS_*` and `ssl.RAND_*`. Docs: docs/python-mapping.md.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+
+#include "tls/certificate.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+// Python's OPENSSL_VERSION* names are macros in OpenSSL's own headers, so the C++ spellings are
+// lower case (a program may include both).
+
+/// Python: `ssl.OPENSSL_VERSION`, e.g. "OpenSSL 3.0.19 27 Jan 2026" (of the running library).
+TLS_API std::string openssl_version();
+/// Python: `ssl.OPENSSL_VERSION_NUMBER`.
+TLS_API unsigned long openssl_version_number() noexcept;
+/// Python: `ssl.OPENSSL_VERSION_INFO`: (major, minor, fix, patch, status).
+TLS_API std::tuple<int, int, int, int, int> openssl_version_info() noexcept;
+
+/// Python: `ssl.HAS_*`: what this build of OpenSSL can do.
+inline constexpr bool HAS_SNI = true;
+inline constexpr bool HAS_ALPN = true;
+inline constexpr bool HAS_ECDH = true;
+inline constexpr bool HAS_NPN = false;  ///< NPN is gone; ALPN replaces it
+inline constexpr bool HAS_NEVER_CHECK_COMMON_NAME = true;
+inline constexpr bool HAS_SSLv2 = false;
+/// Whether the linked OpenSSL can negotiate these versions at all (checked at run time).
+TLS_API bool HAS_SSLv3() noexcept;
+TLS_API bool HAS_TLSv1() noexcept;
+TLS_API bool HAS_TLSv1_1() noexcept;
+TLS_API bool HAS_TLSv1_2() noexcept;
+TLS_API bool HAS_TLSv1_3() noexcept;
+
+/// Python: `ssl.RAND_bytes(n)`: n cryptographically strong bytes. @throws SSLError.
+TLS_API Bytes RAND_bytes(std::size_t n);
+/// Python: `ssl.RAND_status()`: whether the CSPRNG is seeded.
+TLS_API bool RAND_status() noexcept;
+/// Python: `ssl.RAND_add(bytes, entropy)`: mixes bytes into the CSPRNG.
+TLS_API void RAND_add(const void* data, std::size_t len, double entropy) noexcept;
+
+}  // namespace tls

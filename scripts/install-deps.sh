@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tlsctx needs, and only those that are missing.
+#   scripts/install-deps.sh build   # compiler, CMake, OpenSSL, CLI11, nlohmann-json (the demo)
+#   scripts/install-deps.sh test    # + GoogleTest, clang, the interop peers (the test suite)
+set -euo pipefail
+
+build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
+test_packages=(clang libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
+               libbenchmark-dev ca-certificates util-linux iproute2 procps)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-build}" == "test" ]]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+  as_root=(sudo)
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

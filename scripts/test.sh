@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's second command, and what CI runs (.ci/run): install what is missing, then build
+# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging),
+# with clang++ (-Werror, unit tests), and with AddressSanitizer + UndefinedBehaviorSanitizer
+# (unit tests). Ends with one summary line per stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+scripts/install-deps.sh test
+
+jobs=$(nproc)
+summary=()
+stage() { summary+=("$1"); }
+
+build() {  # build DIR CXX [cmake args...]
+  local dir=$1 cxx=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DTLSCTX_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+echo "== g++: build and full test suite"
+build build/gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build/gcc -j "$jobs" --output-on-failure --timeout 300
+stage "g++: full suite passed"
+
+echo "== examples"
+scripts/run-examples.sh build/gcc
+stage "examples: passed"
+
+echo "== packaging: find_package(tlsctx) from an installed tree"
+rm -rf build/pkg-install build/pkg-consumer
+cmake --install build/gcc --prefix build/pkg-install >/dev/null
+cmake -S tests/packaging -B build/pkg-consumer -G Ninja \
+  -DCMAKE_PREFIX_PATH="$root/build/pkg-install" >/dev/null
+cmake --build build/pkg-consumer
+build/pkg-consumer/consumer
+stage "packaging: passed"
+
+echo "== clang++: build and unit tests"
+build build/clang clang++ -DCMAKE_BUILD_TYPE=Debug
+ctest --test-dir build/clang -j "$jobs" --output-on-failure -L unit --timeout 300
+stage "clang++: build and unit tests passed"
+
+echo "== ASan + UBSan: unit tests"
+build build/asan clang++ -DCMAKE_BUILD_TYPE=Debug -DTLSCTX_SANITIZE=ON -DTLSCTX_BUILD_TOOLS=OFF \
+  -DTLSCTX_BUILD_EXAMPLES=OFF
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan -j "$jobs" --output-on-failure -L unit --timeout 600
+stage "asan+ubsan: unit tests passed"
+
+echo
+printf '%s\n' "${summary[@]}"

@@ -1,0 +1,37 @@
+// What a tls::Context handle shares with every connection made from it.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ossl/handles.hpp"
+#include "tls/constants.hpp"
+
+namespace tls::detail {
+
+struct ContextState {
+    ossl::SslCtxPtr ctx;
+    Protocol protocol = Protocol::PROTOCOL_TLS;
+    bool check_hostname = false;
+    bool hostname_checks_common_name = false;
+    // Set by every call that chooses trust anchors; until then the first verifying connection
+    // loads the system store (see ensure_default_trust).
+    bool trust_configured = false;
+    std::once_flag default_trust_once;
+    // Server-side ALPN preference list in wire format (length-prefixed names).
+    std::vector<unsigned char> alpn_wire;
+
+    // Loads the system CA store once, unless the user configured trust anchors. Runs before the
+    // first handshake of a verifying connection, so a context configured on one thread and then
+    // shared is never mutated while other connections use it.
+    void ensure_default_trust();
+
+    // Whether this context may act as a client (PROTOCOL_TLS_SERVER cannot).
+    bool can_be_client() const noexcept { return protocol != Protocol::PROTOCOL_TLS_SERVER; }
+};
+
+// Sets every default of a new context (defaults.cpp): the one place to read them top to bottom.
+void apply_defaults(ContextState& state);
+
+}  // namespace tls::detail

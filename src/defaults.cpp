@@ -1,0 +1,99 @@
+// Every default of a new tls::Context, in one function. docs/security.md gives the reason for each.
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include "context_state.hpp"
+#include "ossl/error.hpp"
+#include "tls/ciphers.hpp"
+
+namespace tls::detail {
+namespace {
+
+// Python's OP_ALL: OpenSSL's workarounds minus OP_DONT_INSERT_EMPTY_FRAGMENTS, whose absence
+// keeps the empty-fragment countermeasure against the CBC IV attack (CVE-2011-3389).
+constexpr uint64_t kPythonOpAll = SSL_OP_ALL & ~SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS;
+
+const SSL_METHOD* method_for(Protocol protocol) {
+    switch (protocol) {
+        case Protocol::PROTOCOL_TLS_CLIENT:
+            return TLS_client_method();
+        case Protocol::PROTOCOL_TLS_SERVER:
+            return TLS_server_method();
+        default:
+            return TLS_method();
+    }
+}
+
+int pinned_version(Protocol protocol) {
+    switch (protocol) {
+        case Protocol::PROTOCOL_TLSv1:
+            return TLS1_VERSION;
+        case Protocol::PROTOCOL_TLSv1_1:
+            return TLS1_1_VERSION;
+        case Protocol::PROTOCOL_TLSv1_2:
+            return TLS1_2_VERSION;
+        default:
+            return 0;
+    }
+}
+
+}  // namespace
+
+void apply_defaults(ContextState& state) {
+    state.ctx.reset(SSL_CTX_new(method_for(state.protocol)));
+    if (!state.ctx) {
+        ossl::throw_error("Context", "cannot create SSL_CTX");
+    }
+    SSL_CTX* ctx = state.ctx.get();
+
+    // Options: Python 3.7's constructor. OP_NO_SSLv2, OP_SINGLE_DH_USE and OP_SINGLE_ECDH_USE are
+    // 0 on OpenSSL 3 (SSLv2 is gone, ephemeral keys are always fresh) and kept for the record.
+    uint64_t options = kPythonOpAll;
+    options |= SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3;  // both broken (DROWN, POODLE)
+    options |= SSL_OP_NO_COMPRESSION;              // CRIME
+    options |= SSL_OP_CIPHER_SERVER_PREFERENCE;    // servers pick from their own ordered list
+    options |= SSL_OP_SINGLE_DH_USE | SSL_OP_SINGLE_ECDH_USE;
+    SSL_CTX_set_options(ctx, options);
+
+    // Protocol floor: TLS 1.2, as Python 3.10+; fixed-version protocols pin min = max.
+    if (int v = pinned_version(state.protocol); v != 0) {
+        SSL_CTX_set_min_proto_version(ctx, v);
+        SSL_CTX_set_max_proto_version(ctx, v);
+    } else {
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    }
+
+    // Ciphers (TLS 1.2 and below): Python 3.10's policy, which also pins security level 2.
+    if (SSL_CTX_set_cipher_list(ctx, cipher_string(CipherPolicy::default_policy).data()) != 1) {
+        ossl::throw_error("Context", "cannot set the default cipher policy");
+    }
+
+    // Verification: a client verifies the chain and the host name; a server asks for no client
+    // certificate until told to (Python's PROTOCOL_TLS_SERVER).
+    if (state.can_be_client()) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+        state.check_hostname = true;
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+        state.check_hostname = false;
+    }
+    // Python 3.13's strict X.509 rules; partial chains let an intermediate placed in the store
+    // act as a trust anchor; trusted-first prefers local anchors over peer-sent copies.
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_TRUSTED_FIRST |
+                                                             X509_V_FLAG_X509_STRICT |
+                                                             X509_V_FLAG_PARTIAL_CHAIN);
+    // RFC 6125 / 9525: a wildcard only stands for a whole leftmost label; never fall back to
+    // the subject CN (hostname_checks_common_name can turn it back on).
+    state.hostname_checks_common_name = false;
+
+    // Release idle read/write buffers (about 34 KiB per connection), as CPython does; accept a
+    // retried write from a different address (a std::string may reallocate between retries).
+    SSL_CTX_set_mode(
+        ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+
+    // Servers need a session id context for session resumption with client certificates.
+    static constexpr unsigned char kSessionIdContext[] = "tlsctx";
+    SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1);
+}
+
+}  // namespace tls::detail

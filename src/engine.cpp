@@ -1,0 +1,262 @@
+#include "engine.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <climits>
+#include <stdexcept>
+
+#include "certificate_decode.hpp"
+#include "ossl/error.hpp"
+
+namespace tls::detail {
+namespace {
+
+bool is_ip_address(const std::string& host) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+           inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+void validate_hostname(const std::string& host) {
+    // Python refuses these before OpenSSL sees them: an embedded NUL would let "a\0.evil" pass as
+    // "a", and a leading dot is never a valid name.
+    if (host.find('\0') != std::string::npos) {
+        throw std::invalid_argument("server_hostname cannot contain NUL characters");
+    }
+    if (!host.empty() && host.front() == '.') {
+        throw std::invalid_argument("server_hostname cannot start with a dot");
+    }
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname)
+    : context_(std::move(context)),
+      server_side_(server_side),
+      server_hostname_(std::move(server_hostname)) {
+    if (server_side_ && !server_hostname_.empty()) {
+        throw std::invalid_argument("server_hostname can only be specified in client mode");
+    }
+    if (!server_side_ && context_->protocol == Protocol::PROTOCOL_TLS_SERVER) {
+        throw std::invalid_argument(
+            "cannot create a client socket with a PROTOCOL_TLS_SERVER context");
+    }
+    if (server_side_ && context_->protocol == Protocol::PROTOCOL_TLS_CLIENT) {
+        throw std::invalid_argument(
+            "cannot create a server socket with a PROTOCOL_TLS_CLIENT context");
+    }
+    // Refused before any byte is sent, as in Python.
+    if (!server_side_ && context_->check_hostname && server_hostname_.empty()) {
+        throw std::invalid_argument("check_hostname requires server_hostname");
+    }
+    validate_hostname(server_hostname_);
+
+    SSL_CTX* ctx = context_->ctx.get();
+    if ((SSL_CTX_get_verify_mode(ctx) & SSL_VERIFY_PEER) != 0) {
+        context_->ensure_default_trust();
+    }
+    ssl_.reset(SSL_new(ctx));
+    if (!ssl_) {
+        ossl::throw_error("wrap_socket", "cannot create an SSL object");
+    }
+    SSL* ssl = ssl_.get();
+    if (server_side_) {
+        SSL_set_accept_state(ssl);
+        return;
+    }
+    SSL_set_connect_state(ssl);
+    if (server_hostname_.empty()) {
+        return;
+    }
+    const bool ip = is_ip_address(server_hostname_);
+    // RFC 6066 section 3: SNI carries host names only, never literal addresses.
+    if (!ip && SSL_set_tlsext_host_name(ssl, server_hostname_.c_str()) != 1) {
+        ossl::throw_error("wrap_socket", "invalid server_hostname for SNI");
+    }
+    if (context_->check_hostname) {
+        // OpenSSL checks the name while verifying the chain, so a mismatch aborts the handshake
+        // with an alert instead of being found after application data could flow.
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        unsigned int flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+        if (!context_->hostname_checks_common_name) {
+            flags |= X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+        }
+        X509_VERIFY_PARAM_set_hostflags(param, flags);
+        int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, server_hostname_.c_str())
+                    : X509_VERIFY_PARAM_set1_host(param, server_hostname_.c_str(), 0);
+        if (ok != 1) {
+            ossl::throw_error("wrap_socket", "invalid server_hostname");
+        }
+    }
+}
+
+void Engine::set_transport(ossl::BioPtr bio) {
+    BIO* raw = bio.release();
+    // With the same BIO for both directions SSL_set_bio takes over exactly our one reference;
+    // SSL_free releases it.
+    SSL_set_bio(ssl_.get(), raw, raw);
+}
+
+template <typename Call>
+std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
+    ERR_clear_error();
+    errno = 0;
+    int ret = call();
+    if (ret > 0) {
+        return {};
+    }
+    // Both must be read before anything else can touch errno or the error queue.
+    const int ssl_error = SSL_get_error(ssl_.get(), ret);
+    const int saved_errno = errno;
+    // Would-block is the hot path of every event loop: report it without building messages.
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        last_error_ = ErrorInfo{};
+        last_error_.code = make_error_code(ssl_error == SSL_ERROR_WANT_READ ? SSLErrc::want_read
+                                                                            : SSLErrc::want_write);
+        return last_error_.code;
+    }
+    try {
+        last_error_ = ossl::map_io_error(ssl_.get(), operation, ssl_error, saved_errno);
+    } catch (...) {
+        last_error_ = ErrorInfo{};
+        last_error_.code = std::make_error_code(std::errc::not_enough_memory);
+    }
+    if (ssl_error == SSL_ERROR_SSL || ssl_error == SSL_ERROR_SYSCALL) {
+        fatal_ = true;
+    }
+    return last_error_.code;
+}
+
+std::error_code Engine::handshake() noexcept {
+    return perform("do_handshake", [&] { return SSL_do_handshake(ssl_.get()); });
+}
+
+std::error_code Engine::read(void* buffer, std::size_t len, std::size_t& n) noexcept {
+    n = 0;
+    std::error_code ec = perform("read", [&] { return SSL_read_ex(ssl_.get(), buffer, len, &n); });
+    if (ec == SSLErrc::zero_return) {
+        n = 0;
+        return {};
+    }
+    return ec;
+}
+
+std::error_code Engine::write(const void* data, std::size_t len, std::size_t& n) noexcept {
+    n = 0;
+    if (len == 0) {
+        return {};
+    }
+    return perform("write", [&] { return SSL_write_ex(ssl_.get(), data, len, &n); });
+}
+
+std::error_code Engine::shutdown() noexcept {
+    if (fatal_) {
+        return fail(ossl::make_error(make_error_code(SSLErrc::ssl),
+                                     "shutdown: the connection failed earlier; no close_notify "
+                                     "can be sent"));
+    }
+    int first = 0;
+    std::error_code ec = perform("shutdown", [&] {
+        first = SSL_shutdown(ssl_.get());
+        // 0 means our close_notify went out and the peer's has not arrived: ask again, which
+        // reads it (or reports want_read).
+        return first == 0 ? SSL_shutdown(ssl_.get()) : first;
+    });
+    if (ec == SSLErrc::zero_return) {
+        return {};
+    }
+    return ec;
+}
+
+void Engine::send_close_notify() noexcept {
+    if (fatal_ || !handshake_done()) {
+        return;
+    }
+    if ((SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) == 0) {
+        SSL_shutdown(ssl_.get());
+    }
+    ERR_clear_error();
+}
+
+std::error_code Engine::fail(ErrorInfo info) noexcept {
+    last_error_ = std::move(info);
+    return last_error_.code;
+}
+
+std::size_t Engine::pending() const noexcept {
+    int n = SSL_pending(ssl_.get());
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+bool Engine::handshake_done() const noexcept {
+    return SSL_is_init_finished(ssl_.get()) == 1;
+}
+
+std::optional<CertificateInfo> Engine::peer_certificate() const {
+    if (!handshake_done()) {
+        throw std::logic_error("getpeercert: handshake not done yet");
+    }
+    X509* peer = SSL_get0_peer_certificate(ssl_.get());
+    if (peer == nullptr) {
+        return std::nullopt;
+    }
+    // Python returns {} for a certificate nobody verified, so that an unverified dict is never
+    // mistaken for a verified identity.
+    if ((SSL_get_verify_mode(ssl_.get()) & SSL_VERIFY_PEER) == 0) {
+        return CertificateInfo{};
+    }
+    return decode_x509(peer);
+}
+
+std::optional<Bytes> Engine::peer_certificate_der() const {
+    if (!handshake_done()) {
+        throw std::logic_error("getpeercert: handshake not done yet");
+    }
+    X509* peer = SSL_get0_peer_certificate(ssl_.get());
+    if (peer == nullptr) {
+        return std::nullopt;
+    }
+    int len = i2d_X509(peer, nullptr);
+    if (len <= 0) {
+        ossl::throw_error("getpeercert", "cannot encode the peer certificate");
+    }
+    Bytes der(static_cast<std::size_t>(len));
+    unsigned char* p = der.data();
+    i2d_X509(peer, &p);
+    return der;
+}
+
+std::optional<CipherDescription> Engine::cipher() const {
+    const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get());
+    if (c == nullptr) {
+        return std::nullopt;
+    }
+    CipherDescription d;
+    d.name = SSL_CIPHER_get_name(c);
+    d.protocol = SSL_CIPHER_get_version(c);
+    d.secret_bits = SSL_CIPHER_get_bits(c, nullptr);
+    return d;
+}
+
+std::optional<std::string> Engine::version() const {
+    if (!handshake_done()) {
+        return std::nullopt;
+    }
+    return std::string(SSL_get_version(ssl_.get()));
+}
+
+std::optional<std::string> Engine::selected_alpn_protocol() const {
+    const unsigned char* data = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &data, &len);
+    if (data == nullptr || len == 0) {
+        return std::nullopt;
+    }
+    return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+}  // namespace tls::detail

@@ -1,0 +1,72 @@
+// The TLS state machine shared by tls::Socket and (later) tls::Object. It owns the SSL, never
+// waits and never reads a clock: it talks only to the BIOs it is given and reports "want read /
+// want write" for its owner to act on. perform() is the only caller of SSL_do_handshake,
+// SSL_read_ex, SSL_write_ex and SSL_shutdown, so every rule about errors lives here once.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "context_state.hpp"
+#include "ossl/handles.hpp"
+#include "tls/certificate.hpp"
+#include "tls/ciphers.hpp"
+#include "tls/errors.hpp"
+
+namespace tls::detail {
+
+class Engine {
+  public:
+    // Creates the SSL for one connection: role, SNI, host-name check. Throws
+    // std::invalid_argument for a client with check_hostname and no server_hostname.
+    Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname);
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // Transport: the SSL reads and writes through `bio` (SSL_set_bio: the SSL owns it).
+    void set_transport(ossl::BioPtr bio);
+
+    std::error_code handshake() noexcept;
+    // Clean close (close_notify received) is success with n == 0.
+    std::error_code read(void* buffer, std::size_t len, std::size_t& n) noexcept;
+    std::error_code write(const void* data, std::size_t len, std::size_t& n) noexcept;
+    // Success once both close_notify alerts have been exchanged; want_read while waiting for
+    // the peer's.
+    std::error_code shutdown() noexcept;
+    // Sends our close_notify once, without waiting and without reporting failure.
+    void send_close_notify() noexcept;
+
+    std::size_t pending() const noexcept;
+    bool handshake_done() const noexcept;
+    bool server_side() const noexcept { return server_side_; }
+    const std::string& server_hostname() const noexcept { return server_hostname_; }
+    const std::shared_ptr<ContextState>& context() const noexcept { return context_; }
+    SSL* ssl() const noexcept { return ssl_.get(); }
+
+    std::optional<CertificateInfo> peer_certificate() const;
+    std::optional<Bytes> peer_certificate_der() const;
+    std::optional<CipherDescription> cipher() const;
+    std::optional<std::string> version() const;
+    std::optional<std::string> selected_alpn_protocol() const;
+
+    const ErrorInfo& last_error() const noexcept { return last_error_; }
+    // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
+    std::error_code fail(ErrorInfo info) noexcept;
+
+  private:
+    template <typename Call>
+    std::error_code perform(const char* operation, Call&& call) noexcept;
+
+    std::shared_ptr<ContextState> context_;
+    ossl::SslPtr ssl_;
+    bool server_side_ = false;
+    std::string server_hostname_;
+    // OpenSSL forbids SSL_shutdown after a fatal error.
+    bool fatal_ = false;
+    ErrorInfo last_error_;
+};
+
+}  // namespace tls::detail

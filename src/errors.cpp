@@ -1,0 +1,92 @@
+#include "tls/errors.hpp"
+
+#include <utility>
+
+namespace tls {
+namespace {
+
+class SslCategory final : public std::error_category {
+  public:
+    const char* name() const noexcept override { return "tls"; }
+    std::string message(int value) const override {
+        switch (static_cast<SSLErrc>(value)) {
+            case SSLErrc::ssl:
+                return "TLS protocol or library error";
+            case SSLErrc::want_read:
+                return "the operation needs more input";
+            case SSLErrc::want_write:
+                return "the operation needs to flush output";
+            case SSLErrc::want_x509_lookup:
+                return "the operation needs an X509 lookup";
+            case SSLErrc::syscall:
+                return "transport error under TLS";
+            case SSLErrc::zero_return:
+                return "TLS connection closed by close_notify";
+            case SSLErrc::want_connect:
+                return "the operation needs the transport to connect";
+            case SSLErrc::eof:
+                return "EOF occurred in violation of protocol";
+            case SSLErrc::invalid_error_code:
+                return "invalid SSL error code";
+            case SSLErrc::cert_verification:
+                return "certificate verify failed";
+            default:
+                return "unknown TLS error";
+        }
+    }
+};
+
+ErrorInfo info_from(SSLErrc code, const std::string& message) {
+    ErrorInfo info;
+    info.code = make_error_code(code);
+    info.message = message;
+    return info;
+}
+
+}  // namespace
+
+const std::error_category& ssl_category() noexcept {
+    static const SslCategory category;
+    return category;
+}
+
+std::error_code make_error_code(SSLErrc e) noexcept {
+    return {static_cast<int>(e), ssl_category()};
+}
+
+SSLError::SSLError(ErrorInfo info)
+    : std::system_error(info.code, info.message), info_(std::move(info)) {}
+SSLError::SSLError(SSLErrc code, const std::string& message) : SSLError(info_from(code, message)) {}
+// Out-of-line destructors anchor each class's vtable and type_info in the library, so catching
+// by type works across shared-library boundaries.
+SSLError::~SSLError() = default;
+SSLZeroReturnError::~SSLZeroReturnError() = default;
+SSLWantReadError::~SSLWantReadError() = default;
+SSLWantWriteError::~SSLWantWriteError() = default;
+SSLSyscallError::~SSLSyscallError() = default;
+SSLEOFError::~SSLEOFError() = default;
+SSLCertVerificationError::~SSLCertVerificationError() = default;
+
+void throw_error(ErrorInfo info) {
+    if (info.code.category() != ssl_category()) {
+        throw std::system_error(info.code, info.message);
+    }
+    switch (static_cast<SSLErrc>(info.code.value())) {
+        case SSLErrc::zero_return:
+            throw SSLZeroReturnError(std::move(info));
+        case SSLErrc::want_read:
+            throw SSLWantReadError(std::move(info));
+        case SSLErrc::want_write:
+            throw SSLWantWriteError(std::move(info));
+        case SSLErrc::syscall:
+            throw SSLSyscallError(std::move(info));
+        case SSLErrc::eof:
+            throw SSLEOFError(std::move(info));
+        case SSLErrc::cert_verification:
+            throw SSLCertVerificationError(std::move(info));
+        default:
+            throw SSLError(std::move(info));
+    }
+}
+
+}  // namespace tls

@@ -1,0 +1,86 @@
+#include "fd_bio.hpp"
+
+#include <openssl/bio.h>
+
+#include <sys/socket.h>
+#include <cerrno>
+#include <climits>
+
+#include "ossl/error.hpp"
+
+namespace tls::detail {
+namespace {
+
+bool would_block(int e) noexcept {
+    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+int fd_of(BIO* bio) noexcept {
+    return static_cast<int>(reinterpret_cast<intptr_t>(BIO_get_data(bio)));
+}
+
+int fd_write(BIO* bio, const char* data, int len) noexcept {
+    errno = 0;
+    ssize_t n = ::send(fd_of(bio), data, static_cast<size_t>(len), MSG_NOSIGNAL);
+    BIO_clear_retry_flags(bio);
+    if (n < 0 && would_block(errno)) {
+        BIO_set_retry_write(bio);
+    }
+    return static_cast<int>(n);
+}
+
+int fd_read(BIO* bio, char* data, int len) noexcept {
+    errno = 0;
+    ssize_t n = ::recv(fd_of(bio), data, static_cast<size_t>(len), 0);
+    BIO_clear_retry_flags(bio);
+    if (n < 0 && would_block(errno)) {
+        BIO_set_retry_read(bio);
+    }
+    return static_cast<int>(n);
+}
+
+long fd_ctrl(BIO*, int cmd, long, void*) noexcept {
+    // Writes go straight to the kernel, so there is nothing to flush; every other control
+    // (kTLS, MTU, ...) is unsupported, which OpenSSL treats as "not available".
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int fd_create(BIO* bio) noexcept {
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+// The method table is created once and never modified afterwards; BIO_METHODs are meant to be
+// shared by every BIO of their kind.
+const BIO_METHOD* fd_method() {
+    static const BIO_METHOD* method = [] {
+        BIO_METHOD* m = BIO_meth_new(
+            BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "tlsctx socket");
+        if (m == nullptr) {
+            return static_cast<BIO_METHOD*>(nullptr);
+        }
+        BIO_meth_set_write(m, fd_write);
+        BIO_meth_set_read(m, fd_read);
+        BIO_meth_set_ctrl(m, fd_ctrl);
+        BIO_meth_set_create(m, fd_create);
+        return m;
+    }();
+    return method;
+}
+
+}  // namespace
+
+ossl::BioPtr make_fd_bio(int fd) {
+    const BIO_METHOD* method = fd_method();
+    if (method == nullptr) {
+        ossl::throw_error("wrap_socket", "cannot create the socket BIO method");
+    }
+    ossl::BioPtr bio(BIO_new(method));
+    if (!bio) {
+        ossl::throw_error("wrap_socket", "cannot create a socket BIO");
+    }
+    BIO_set_data(bio.get(), reinterpret_cast<void*>(static_cast<intptr_t>(fd)));
+    return bio;
+}
+
+}  // namespace tls::detail

@@ -1,0 +1,94 @@
+// RAII owners for OpenSSL handles. This is the only file that names *_free functions: every
+// *_new, *_get1_*, PEM_read_* and d2i_* result is wrapped in one of these at once.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+
+namespace tls::ossl {
+
+template <auto Fn>
+struct Deleter {
+    template <typename T>
+    void operator()(T* p) const noexcept {
+        Fn(p);
+    }
+};
+
+using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, Deleter<SSL_free>>;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL_free>>;
+using X509StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>>;
+using X509ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION_free>>;
+using X509VerifyParamPtr = std::unique_ptr<X509_VERIFY_PARAM, Deleter<X509_VERIFY_PARAM_free>>;
+using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
+using SessionPtr = std::unique_ptr<SSL_SESSION, Deleter<SSL_SESSION_free>>;
+using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
+using AsnIntegerPtr = std::unique_ptr<ASN1_INTEGER, Deleter<ASN1_INTEGER_free>>;
+using AsnTimePtr = std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>>;
+using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
+
+inline void free_x509_stack(STACK_OF(X509) * s) noexcept {
+    sk_X509_pop_free(s, X509_free);
+}
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), Deleter<free_x509_stack>>;
+
+inline void free_openssl_string(char* s) noexcept {
+    OPENSSL_free(s);
+}
+using OpensslStringPtr = std::unique_ptr<char, Deleter<free_openssl_string>>;
+
+/// New owners sharing an existing handle (the *_up_ref functions).
+inline X509Ptr up_ref(X509* x) noexcept {
+    X509_up_ref(x);
+    return X509Ptr(x);
+}
+inline EvpPkeyPtr up_ref(EVP_PKEY* k) noexcept {
+    EVP_PKEY_up_ref(k);
+    return EvpPkeyPtr(k);
+}
+inline SslCtxPtr up_ref(SSL_CTX* c) noexcept {
+    SSL_CTX_up_ref(c);
+    return SslCtxPtr(c);
+}
+inline SessionPtr up_ref(SSL_SESSION* s) noexcept {
+    SSL_SESSION_up_ref(s);
+    return SessionPtr(s);
+}
+
+// Certificate building and inspection (the test PKI in pki.cpp and tests that parse its output).
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, Deleter<X509_REVOKED_free>>;
+using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, Deleter<GENERAL_NAME_free>>;
+using AsnStringPtr = std::unique_ptr<ASN1_STRING, Deleter<ASN1_STRING_free>>;
+using AsnOctetStringPtr = std::unique_ptr<ASN1_OCTET_STRING, Deleter<ASN1_OCTET_STRING_free>>;
+using AsnBitStringPtr = std::unique_ptr<ASN1_BIT_STRING, Deleter<ASN1_BIT_STRING_free>>;
+using AccessDescriptionPtr = std::unique_ptr<ACCESS_DESCRIPTION, Deleter<ACCESS_DESCRIPTION_free>>;
+using AuthorityInfoAccessPtr =
+    std::unique_ptr<AUTHORITY_INFO_ACCESS, Deleter<AUTHORITY_INFO_ACCESS_free>>;
+using DistPointPtr = std::unique_ptr<DIST_POINT, Deleter<DIST_POINT_free>>;
+using DistPointNamePtr = std::unique_ptr<DIST_POINT_NAME, Deleter<DIST_POINT_NAME_free>>;
+using CrlDistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, Deleter<CRL_DIST_POINTS_free>>;
+using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, Deleter<BASIC_CONSTRAINTS_free>>;
+using AuthorityKeyIdPtr = std::unique_ptr<AUTHORITY_KEYID, Deleter<AUTHORITY_KEYID_free>>;
+using ExtendedKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, Deleter<EXTENDED_KEY_USAGE_free>>;
+using X509SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG_free>>;
+using Pbe2ParamPtr = std::unique_ptr<PBE2PARAM, Deleter<PBE2PARAM_free>>;
+
+inline void free_openssl_bytes(unsigned char* p) noexcept {
+    OPENSSL_free(p);
+}
+/// Buffers OpenSSL allocates for the caller, such as ASN1_STRING_to_UTF8 output.
+using OpensslBytesPtr = std::unique_ptr<unsigned char, Deleter<free_openssl_bytes>>;
+
+}  // namespace tls::ossl

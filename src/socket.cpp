@@ -1,0 +1,379 @@
+#include "tls/socket.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "engine.hpp"
+#include "fd_bio.hpp"
+#include "ossl/error.hpp"
+
+namespace tls {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool fd_is_nonblocking(int fd) noexcept {
+    int flags = ::fcntl(fd, F_GETFL);
+    return flags >= 0 && (flags & O_NONBLOCK) != 0;
+}
+
+void set_fd_nonblocking(int fd, bool on) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) {
+        throw std::system_error(errno, std::generic_category(), "settimeout: fcntl");
+    }
+    int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) {
+        throw std::system_error(errno, std::generic_category(), "settimeout: fcntl");
+    }
+}
+
+bool fd_is_connected(int fd) noexcept {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    return ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+}
+
+void require_stream_socket(int fd) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+        throw std::system_error(errno, std::generic_category(), "wrap_socket: not a socket");
+    }
+    if (type != SOCK_STREAM) {
+        throw std::invalid_argument("wrap_socket: only stream sockets are supported");
+    }
+}
+
+const char* timeout_message(const char* operation) {
+    std::string_view op(operation);
+    if (op == "do_handshake")
+        return "do_handshake: The handshake operation timed out";
+    if (op == "write")
+        return "write: The write operation timed out";
+    if (op == "shutdown")
+        return "shutdown: The shutdown operation timed out";
+    return "read: The read operation timed out";
+}
+
+std::error_code closed_error() {
+    return std::make_error_code(std::errc::bad_file_descriptor);
+}
+
+}  // namespace
+
+Socket::Socket() noexcept = default;
+
+Socket::Socket(std::unique_ptr<detail::Engine> engine, int fd, FdOwnership ownership,
+               Timeout timeout, bool suppress_ragged_eofs)
+    : engine_(std::move(engine)),
+      fd_(fd),
+      ownership_(ownership),
+      timeout_(timeout),
+      suppress_ragged_eofs_(suppress_ragged_eofs) {}
+
+Socket::~Socket() {
+    close();
+}
+
+Socket::Socket(Socket&& other) noexcept
+    : engine_(std::move(other.engine_)),
+      fd_(other.fd_),
+      ownership_(other.ownership_),
+      timeout_(other.timeout_),
+      suppress_ragged_eofs_(other.suppress_ragged_eofs_) {
+    other.fd_ = -1;
+}
+
+Socket& Socket::operator=(Socket&& other) noexcept {
+    if (this != &other) {
+        close();
+        engine_ = std::move(other.engine_);
+        fd_ = other.fd_;
+        ownership_ = other.ownership_;
+        timeout_ = other.timeout_;
+        suppress_ragged_eofs_ = other.suppress_ragged_eofs_;
+        other.fd_ = -1;
+    }
+    return *this;
+}
+
+template <typename Op>
+std::error_code Socket::drive(Op&& op) noexcept {
+    if (!engine_ || fd_ < 0) {
+        return closed_error();
+    }
+    const bool timed = timeout_.has_value() && timeout_->count() > 0;
+    const Clock::time_point deadline = timed ? Clock::now() + *timeout_ : Clock::time_point::max();
+    for (;;) {
+        const char* operation = "read";
+        std::error_code ec = op(operation);
+        if (!ec || (ec != SSLErrc::want_read && ec != SSLErrc::want_write)) {
+            return ec;
+        }
+        if (timeout_.has_value() && timeout_->count() == 0) {
+            return ec;  // non-blocking: the caller waits for readiness
+        }
+        int wait_ms = -1;
+        if (timed) {
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            if (left.count() <= 0) {
+                return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
+                                                      timeout_message(operation)));
+            }
+            wait_ms = left.count() > INT32_MAX ? INT32_MAX : static_cast<int>(left.count());
+        }
+        pollfd p{fd_, static_cast<short>(ec == SSLErrc::want_read ? POLLIN : POLLOUT), 0};
+        int r = ::poll(&p, 1, wait_ms);
+        if (r == 0) {
+            return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
+                                                  timeout_message(operation)));
+        }
+        if (r < 0 && errno != EINTR) {
+            int e = errno;
+            return engine_->fail(ossl::make_error(std::error_code(e, std::generic_category()),
+                                                  std::string(operation) + ": poll failed", e));
+        }
+    }
+}
+
+void Socket::throw_last() const {
+    if (!engine_) {
+        throw std::system_error(closed_error(), "operation on a closed or unwrapped tls::Socket");
+    }
+    throw_error(engine_->last_error());
+}
+
+void Socket::do_handshake(std::error_code& ec) noexcept {
+    ec = drive([&](const char*& op) {
+        op = "do_handshake";
+        return engine_->handshake();
+    });
+}
+
+void Socket::do_handshake() {
+    std::error_code ec;
+    do_handshake(ec);
+    if (ec) {
+        if (ec == closed_error() && fd_ < 0) {
+            throw std::system_error(ec, "do_handshake: the tls::Socket is closed");
+        }
+        throw_last();
+    }
+}
+
+std::size_t Socket::read(void* buffer, std::size_t len, std::error_code& ec) noexcept {
+    std::size_t n = 0;
+    if (len == 0) {
+        ec.clear();
+        return 0;
+    }
+    ec = drive([&](const char*& op) {
+        op = "read";
+        return engine_->read(buffer, len, n);
+    });
+    if (ec == SSLErrc::eof && suppress_ragged_eofs_) {
+        ec.clear();
+        return 0;
+    }
+    return ec ? 0 : n;
+}
+
+std::size_t Socket::read(void* buffer, std::size_t len) {
+    std::error_code ec;
+    std::size_t n = read(buffer, len, ec);
+    if (ec) {
+        if (ec == closed_error() && fd_ < 0) {
+            throw std::system_error(ec, "read: the tls::Socket is closed");
+        }
+        throw_last();
+    }
+    return n;
+}
+
+std::string Socket::recv(std::size_t max_len) {
+    std::string out(max_len, '\0');
+    out.resize(read(out.data(), out.size()));
+    return out;
+}
+
+std::size_t Socket::write(const void* data, std::size_t len, std::error_code& ec) noexcept {
+    std::size_t n = 0;
+    ec = drive([&](const char*& op) {
+        op = "write";
+        return engine_->write(data, len, n);
+    });
+    return ec ? 0 : n;
+}
+
+std::size_t Socket::write(const void* data, std::size_t len) {
+    std::error_code ec;
+    std::size_t n = write(data, len, ec);
+    if (ec) {
+        if (ec == closed_error() && fd_ < 0) {
+            throw std::system_error(ec, "write: the tls::Socket is closed");
+        }
+        throw_last();
+    }
+    return n;
+}
+
+void Socket::sendall(std::string_view data) {
+    // SSL_write_ex without partial writes sends all or nothing; a timed-out or would-block
+    // attempt is retried with the same bytes, as OpenSSL requires.
+    std::size_t done = 0;
+    while (done < data.size()) {
+        done += write(data.data() + done, data.size() - done);
+    }
+}
+
+std::size_t Socket::pending() const noexcept {
+    return engine_ ? engine_->pending() : 0;
+}
+
+int Socket::unwrap() {
+    std::error_code ec = drive([&](const char*& op) {
+        op = "shutdown";
+        return engine_->shutdown();
+    });
+    if (ec) {
+        if (ec == closed_error() && fd_ < 0) {
+            throw std::system_error(ec, "unwrap: the tls::Socket is closed");
+        }
+        throw_last();
+    }
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
+void Socket::close() noexcept {
+    if (fd_ < 0) {
+        return;
+    }
+    if (engine_) {
+        // One non-blocking attempt: close() must not hang on a peer that stopped reading.
+        int flags = ::fcntl(fd_, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK) == 0) {
+            ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+        }
+        engine_->send_close_notify();
+        if (flags >= 0 && (flags & O_NONBLOCK) == 0 && ownership_ == FdOwnership::borrow) {
+            ::fcntl(fd_, F_SETFL, flags);
+        }
+    }
+    release_fd();
+}
+
+void Socket::release_fd() noexcept {
+    if (fd_ >= 0 && ownership_ == FdOwnership::adopt) {
+        ::close(fd_);
+    }
+    fd_ = -1;
+}
+
+std::optional<CertificateInfo> Socket::getpeercert() const {
+    if (!engine_) {
+        throw std::logic_error("getpeercert: the tls::Socket is empty");
+    }
+    return engine_->peer_certificate();
+}
+
+std::optional<Bytes> Socket::getpeercert_der() const {
+    if (!engine_) {
+        throw std::logic_error("getpeercert: the tls::Socket is empty");
+    }
+    return engine_->peer_certificate_der();
+}
+
+std::optional<CipherDescription> Socket::cipher() const {
+    return engine_ ? engine_->cipher() : std::nullopt;
+}
+
+std::optional<std::string> Socket::version() const {
+    return engine_ ? engine_->version() : std::nullopt;
+}
+
+std::optional<std::string> Socket::selected_alpn_protocol() const {
+    return engine_ ? engine_->selected_alpn_protocol() : std::nullopt;
+}
+
+bool Socket::server_side() const noexcept {
+    return engine_ && engine_->server_side();
+}
+
+const std::string& Socket::server_hostname() const noexcept {
+    static const std::string empty;
+    return engine_ ? engine_->server_hostname() : empty;
+}
+
+Context Socket::context() const {
+    if (!engine_) {
+        throw std::logic_error("context: the tls::Socket is empty");
+    }
+    return Context(engine_->context());
+}
+
+bool Socket::handshake_done() const noexcept {
+    return engine_ && engine_->handshake_done();
+}
+
+void Socket::settimeout(Timeout timeout) {
+    if (timeout && timeout->count() < 0) {
+        throw std::invalid_argument("settimeout: timeout must be non-negative");
+    }
+    if (fd_ >= 0) {
+        set_fd_nonblocking(fd_, timeout.has_value());
+    }
+    timeout_ = timeout;
+}
+
+const ErrorInfo& Socket::last_error() const noexcept {
+    static const ErrorInfo none;
+    return engine_ ? engine_->last_error() : none;
+}
+
+void* Socket::native_handle() const noexcept {
+    return engine_ ? engine_->ssl() : nullptr;
+}
+
+Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& options) const {
+    // An adopted descriptor belongs to the Socket from this call on, so it is closed on failure.
+    auto close_if_adopted = [&] {
+        if (ownership == FdOwnership::adopt && fd >= 0) {
+            ::close(fd);
+        }
+    };
+    std::unique_ptr<detail::Engine> engine;
+    Timeout timeout;
+    try {
+        require_stream_socket(fd);
+        engine =
+            std::make_unique<detail::Engine>(state_, options.server_side, options.server_hostname);
+        engine->set_transport(detail::make_fd_bio(fd));
+        if (fd_is_nonblocking(fd)) {
+            timeout = std::chrono::milliseconds(0);
+        }
+    } catch (...) {
+        close_if_adopted();
+        throw;
+    }
+    Socket socket(std::move(engine), fd, ownership, timeout, options.suppress_ragged_eofs);
+    if (options.do_handshake_on_connect && fd_is_connected(fd)) {
+        if (timeout.has_value()) {
+            throw std::invalid_argument(
+                "wrap_socket: do_handshake_on_connect should not be specified for non-blocking "
+                "sockets");
+        }
+        socket.do_handshake();
+    }
+    return socket;
+}
+
+}  // namespace tls

@@ -1,0 +1,13 @@
+// Links against an installed tlsctx and checks that its defaults are the secure ones.
+#include <tls/tls.hpp>
+
+#include <iostream>
+
+int main() {
+    tls::Context ctx;
+    const bool secure = ctx.verify_mode() == tls::CERT_REQUIRED && ctx.check_hostname() &&
+                        ctx.minimum_version() == tls::TLSVersion::TLSv1_2;
+    std::cout << "tlsctx consumer: " << tls::openssl_version()
+              << (secure ? ", secure defaults" : ", INSECURE defaults") << "\n";
+    return secure ? 0 : 1;
+}
