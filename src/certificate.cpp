@@ -517,13 +517,13 @@ class CertTimeParser {
         }
         pos_ = 3;
         spaces();
-        const int day = field(1, 31, true);
+        const int day = field(1, 31);
         spaces();
-        const int hour = field(0, 23, false);
+        const int hour = field(0, 23);
         literal(":");
-        const int minute = field(0, 59, false);
+        const int minute = field(0, 59);
         literal(":");
-        const int second = field(0, 61, false);
+        const int second = field(0, 61);
         spaces();
         const int year = year_field();
         spaces();
@@ -575,15 +575,15 @@ class CertTimeParser {
         return value;
     }
 
-    // Every field is followed by a non-digit, so the regex's choice is the whole digit run. A
-    // single digit may be 0 except for the day ("[1-9]").
-    int field(int min, int max, bool is_day) {
+    // Every field is followed by a non-digit, so the regex's choice is the whole digit run, of
+    // one or two digits ("05" and "5" alike) within the field's range.
+    int field(int min, int max) {
         const std::size_t len = digit_run();
         if (len == 0 || len > 2) {
             fail();
         }
         const int value = take_number(len);
-        if (value < min || value > max || (is_day && value == 0)) {
+        if (value < min || value > max) {
             fail();
         }
         return value;

@@ -92,3 +92,14 @@ inline void free_openssl_bytes(unsigned char* p) noexcept {
 using OpensslBytesPtr = std::unique_ptr<unsigned char, Deleter<free_openssl_bytes>>;
 
 }  // namespace tls::ossl
+
+namespace tls::ossl {
+
+// Offline chain verification (verify.cpp).
+inline void free_x509_info_stack(STACK_OF(X509_INFO) * s) noexcept {
+    sk_X509_INFO_pop_free(s, X509_INFO_free);
+}
+/// A parsed PEM bundle (certificates, CRLs) from PEM_X509_INFO_read_bio.
+using X509InfoStackPtr = std::unique_ptr<STACK_OF(X509_INFO), Deleter<free_x509_info_stack>>;
+
+}  // namespace tls::ossl
