@@ -100,6 +100,10 @@ void Engine::set_transport(ossl::BioPtr bio) {
     SSL_set_bio(ssl_.get(), raw, raw);
 }
 
+void Engine::set_transport(ossl::BioPtr incoming, ossl::BioPtr outgoing) {
+    SSL_set_bio(ssl_.get(), incoming.release(), outgoing.release());
+}
+
 template <typename Call>
 std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
     ERR_clear_error();

@@ -1,4 +1,4 @@
-// The TLS state machine shared by tls::Socket and (later) tls::Object. It owns the SSL, never
+// The TLS state machine shared by tls::Socket and tls::Object. It owns the SSL, never
 // waits and never reads a clock: it talks only to the BIOs it is given and reports "want read /
 // want write" for its owner to act on. perform() is the only caller of SSL_do_handshake,
 // SSL_read_ex, SSL_write_ex and SSL_shutdown, so every rule about errors lives here once.
@@ -28,6 +28,8 @@ class Engine {
 
     // Transport: the SSL reads and writes through `bio` (SSL_set_bio: the SSL owns it).
     void set_transport(ossl::BioPtr bio);
+    // Separate BIOs for the peer's bytes and ours (memory BIOs); the SSL owns one reference each.
+    void set_transport(ossl::BioPtr incoming, ossl::BioPtr outgoing);
 
     std::error_code handshake() noexcept;
     // Clean close (close_notify received) is success with n == 0.

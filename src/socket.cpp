@@ -71,7 +71,7 @@ Socket::Socket() noexcept = default;
 
 Socket::Socket(std::unique_ptr<detail::Engine> engine, int fd, FdOwnership ownership,
                Timeout timeout, bool suppress_ragged_eofs)
-    : engine_(std::move(engine)),
+    : Connection(std::move(engine)),
       fd_(fd),
       ownership_(ownership),
       timeout_(timeout),
@@ -82,7 +82,7 @@ Socket::~Socket() {
 }
 
 Socket::Socket(Socket&& other) noexcept
-    : engine_(std::move(other.engine_)),
+    : Connection(std::move(other)),
       fd_(other.fd_),
       ownership_(other.ownership_),
       timeout_(other.timeout_),
@@ -93,7 +93,7 @@ Socket::Socket(Socket&& other) noexcept
 Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {
         close();
-        engine_ = std::move(other.engine_);
+        Connection::operator=(std::move(other));
         fd_ = other.fd_;
         ownership_ = other.ownership_;
         timeout_ = other.timeout_;
@@ -143,11 +143,11 @@ std::error_code Socket::drive(Op&& op) noexcept {
     }
 }
 
-void Socket::throw_last() const {
-    if (!engine_) {
-        throw std::system_error(closed_error(), "operation on a closed or unwrapped tls::Socket");
+void Socket::throw_for(std::error_code ec, const char* operation) const {
+    if (ec == closed_error() && (fd_ < 0 || !engine_)) {
+        throw std::system_error(ec, std::string(operation) + ": the tls::Socket is closed");
     }
-    throw_error(engine_->last_error());
+    throw_last(operation);
 }
 
 void Socket::do_handshake(std::error_code& ec) noexcept {
@@ -161,10 +161,7 @@ void Socket::do_handshake() {
     std::error_code ec;
     do_handshake(ec);
     if (ec) {
-        if (ec == closed_error() && fd_ < 0) {
-            throw std::system_error(ec, "do_handshake: the tls::Socket is closed");
-        }
-        throw_last();
+        throw_for(ec, "do_handshake");
     }
 }
 
@@ -189,10 +186,7 @@ std::size_t Socket::read(void* buffer, std::size_t len) {
     std::error_code ec;
     std::size_t n = read(buffer, len, ec);
     if (ec) {
-        if (ec == closed_error() && fd_ < 0) {
-            throw std::system_error(ec, "read: the tls::Socket is closed");
-        }
-        throw_last();
+        throw_for(ec, "read");
     }
     return n;
 }
@@ -216,10 +210,7 @@ std::size_t Socket::write(const void* data, std::size_t len) {
     std::error_code ec;
     std::size_t n = write(data, len, ec);
     if (ec) {
-        if (ec == closed_error() && fd_ < 0) {
-            throw std::system_error(ec, "write: the tls::Socket is closed");
-        }
-        throw_last();
+        throw_for(ec, "write");
     }
     return n;
 }
@@ -233,20 +224,13 @@ void Socket::sendall(std::string_view data) {
     }
 }
 
-std::size_t Socket::pending() const noexcept {
-    return engine_ ? engine_->pending() : 0;
-}
-
 int Socket::unwrap() {
     std::error_code ec = drive([&](const char*& op) {
         op = "shutdown";
         return engine_->shutdown();
     });
     if (ec) {
-        if (ec == closed_error() && fd_ < 0) {
-            throw std::system_error(ec, "unwrap: the tls::Socket is closed");
-        }
-        throw_last();
+        throw_for(ec, "unwrap");
     }
     int fd = fd_;
     fd_ = -1;
@@ -278,52 +262,6 @@ void Socket::release_fd() noexcept {
     fd_ = -1;
 }
 
-std::optional<CertificateInfo> Socket::getpeercert() const {
-    if (!engine_) {
-        throw std::logic_error("getpeercert: the tls::Socket is empty");
-    }
-    return engine_->peer_certificate();
-}
-
-std::optional<Bytes> Socket::getpeercert_der() const {
-    if (!engine_) {
-        throw std::logic_error("getpeercert: the tls::Socket is empty");
-    }
-    return engine_->peer_certificate_der();
-}
-
-std::optional<CipherDescription> Socket::cipher() const {
-    return engine_ ? engine_->cipher() : std::nullopt;
-}
-
-std::optional<std::string> Socket::version() const {
-    return engine_ ? engine_->version() : std::nullopt;
-}
-
-std::optional<std::string> Socket::selected_alpn_protocol() const {
-    return engine_ ? engine_->selected_alpn_protocol() : std::nullopt;
-}
-
-bool Socket::server_side() const noexcept {
-    return engine_ && engine_->server_side();
-}
-
-const std::string& Socket::server_hostname() const noexcept {
-    static const std::string empty;
-    return engine_ ? engine_->server_hostname() : empty;
-}
-
-Context Socket::context() const {
-    if (!engine_) {
-        throw std::logic_error("context: the tls::Socket is empty");
-    }
-    return Context(engine_->context());
-}
-
-bool Socket::handshake_done() const noexcept {
-    return engine_ && engine_->handshake_done();
-}
-
 void Socket::settimeout(Timeout timeout) {
     if (timeout && timeout->count() < 0) {
         throw std::invalid_argument("settimeout: timeout must be non-negative");
@@ -332,15 +270,6 @@ void Socket::settimeout(Timeout timeout) {
         set_fd_nonblocking(fd_, timeout.has_value());
     }
     timeout_ = timeout;
-}
-
-const ErrorInfo& Socket::last_error() const noexcept {
-    static const ErrorInfo none;
-    return engine_ ? engine_->last_error() : none;
-}
-
-void* Socket::native_handle() const noexcept {
-    return engine_ ? engine_->ssl() : nullptr;
 }
 
 Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& options) const {

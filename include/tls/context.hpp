@@ -27,6 +27,8 @@
 namespace tls {
 
 class Socket;
+class Object;
+class MemoryBIO;
 namespace detail {
 struct ContextState;
 }
@@ -197,6 +199,14 @@ class TLS_API Context {
     /// (before any byte is sent), or when the handshake should run on a non-blocking descriptor;
     /// any handshake error when do_handshake_on_connect runs it.
     Socket wrap_socket(int fd, FdOwnership ownership, const WrapOptions& options = {}) const;
+
+    /// Python: `wrap_bio(incoming, outgoing, server_side, server_hostname)`: a sans-I/O connection
+    /// (tls/object.hpp) reading the peer's bytes from `incoming` and writing its own to
+    /// `outgoing`. The Object shares both buffers with the MemoryBIOs. do_handshake_on_connect
+    /// and suppress_ragged_eofs do not apply.
+    /// @throws std::invalid_argument as wrap_socket does.
+    Object wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
+                    const WrapOptions& options = {}) const;
 
     /// Every weakening knob, by name (tls/dangerous.hpp).
     dangerous::Settings dangerous();

@@ -20,6 +20,7 @@
 
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
+#include "tls/connection.hpp"
 #include "tls/constants.hpp"
 #include "tls/context.hpp"
 #include "tls/errors.hpp"
@@ -27,15 +28,11 @@
 
 namespace tls {
 
-namespace detail {
-class Engine;
-}
-
 /// A per-operation time limit; std::nullopt blocks without limit, zero is non-blocking.
 using Timeout = std::optional<std::chrono::milliseconds>;
 
 /// Python's `ssl.SSLSocket`.
-class TLS_API Socket {
+class TLS_API Socket : public Connection {
   public:
     /// An empty socket (moved-from state): only assignment and destruction are valid.
     Socket() noexcept;
@@ -70,9 +67,6 @@ class TLS_API Socket {
     /// Python: `sendall(data)`.
     void sendall(std::string_view data);
 
-    /// Python: `pending()`: decrypted bytes buffered and readable without I/O.
-    std::size_t pending() const noexcept;
-
     /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
     /// and the Socket no longer owns it. Returns the descriptor.
     int unwrap();
@@ -81,32 +75,10 @@ class TLS_API Socket {
     /// a clean end from truncation.
     void close() noexcept;
 
-    /// Python: `getpeercert()`: the peer certificate in Python's dict shape; std::nullopt when the
-    /// peer sent none; an empty CertificateInfo when it was not verified (CERT_NONE).
-    /// @throws std::logic_error before the handshake is done (Python: ValueError).
-    std::optional<CertificateInfo> getpeercert() const;
-    /// Python: `getpeercert(binary_form=True)`: the DER bytes, even when not verified.
-    std::optional<Bytes> getpeercert_der() const;
-    /// Python: `cipher()`; std::nullopt before the handshake.
-    std::optional<CipherDescription> cipher() const;
-    /// Python: `version()`, e.g. "TLSv1.3"; std::nullopt before the handshake.
-    std::optional<std::string> version() const;
-    /// Python: `selected_alpn_protocol()`.
-    std::optional<std::string> selected_alpn_protocol() const;
-    /// Python: `compression()`: always std::nullopt (compression is off, CRIME).
-    std::optional<std::string> compression() const noexcept { return std::nullopt; }
-
-    /// Python: `server_side`, `server_hostname`, `context`.
-    bool server_side() const noexcept;
-    const std::string& server_hostname() const noexcept;
-    Context context() const;
     /// Python: `fileno()`; -1 once closed or unwrapped.
     int fileno() const noexcept { return fd_; }
     /// True until close()/unwrap() or a move.
     bool is_open() const noexcept { return fd_ >= 0; }
-    /// Whether the handshake has completed.
-    bool handshake_done() const noexcept;
-
     /// Python: `settimeout(seconds)` / `gettimeout()` / `setblocking(flag)`.
     void settimeout(Timeout timeout);
     Timeout gettimeout() const noexcept { return timeout_; }
@@ -116,12 +88,6 @@ class TLS_API Socket {
 
     /// Python: `suppress_ragged_eofs`.
     bool suppress_ragged_eofs() const noexcept { return suppress_ragged_eofs_; }
-
-    /// The last failure of a noexcept call (or of the call that threw), with OpenSSL's reason.
-    const ErrorInfo& last_error() const noexcept;
-
-    /// The `SSL*`, as `void*`; tls/native.hpp gives it its type.
-    void* native_handle() const noexcept;
 
   private:
     friend class Context;
@@ -133,9 +99,9 @@ class TLS_API Socket {
     template <typename Op>
     std::error_code drive(Op&& op) noexcept;
     void release_fd() noexcept;
-    [[noreturn]] void throw_last() const;
+    // Throws for `ec`: the engine's error, or "closed" when the socket was closed or unwrapped.
+    [[noreturn]] void throw_for(std::error_code ec, const char* operation) const;
 
-    std::unique_ptr<detail::Engine> engine_;
     int fd_ = -1;
     FdOwnership ownership_ = FdOwnership::borrow;
     Timeout timeout_;

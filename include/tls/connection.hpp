@@ -1,0 +1,71 @@
+// tlsctx — what every TLS connection can tell about itself, whatever carries its bytes: the
+// common base of tls::Socket (a descriptor) and tls::Object (memory BIOs). Python's SSLSocket and
+// SSLObject share these members too. Docs: docs/python-mapping.md.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tls/certificate.hpp"
+#include "tls/ciphers.hpp"
+#include "tls/context.hpp"
+#include "tls/errors.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+namespace detail {
+class Engine;
+}
+
+/// The connection facts shared by Socket and Object. Not constructible on its own.
+class TLS_API Connection {
+  public:
+    /// Python: `getpeercert()`: the peer certificate in Python's dict shape; std::nullopt when the
+    /// peer sent none; an empty CertificateInfo when it was not verified (CERT_NONE).
+    /// @throws std::logic_error before the handshake is done (Python: ValueError).
+    std::optional<CertificateInfo> getpeercert() const;
+    /// Python: `getpeercert(binary_form=True)`: the DER bytes, even when not verified.
+    std::optional<Bytes> getpeercert_der() const;
+    /// Python: `cipher()`; std::nullopt before the handshake.
+    std::optional<CipherDescription> cipher() const;
+    /// Python: `version()`, e.g. "TLSv1.3"; std::nullopt before the handshake.
+    std::optional<std::string> version() const;
+    /// Python: `selected_alpn_protocol()`.
+    std::optional<std::string> selected_alpn_protocol() const;
+    /// Python: `compression()`: always std::nullopt (compression is off, CRIME).
+    std::optional<std::string> compression() const noexcept { return std::nullopt; }
+    /// Python: `pending()`: decrypted bytes buffered and readable without transport I/O.
+    std::size_t pending() const noexcept;
+
+    /// Python: `server_side`, `server_hostname`, `context`.
+    bool server_side() const noexcept;
+    const std::string& server_hostname() const noexcept;
+    Context context() const;
+    /// Whether the handshake has completed.
+    bool handshake_done() const noexcept;
+
+    /// The last failure of a noexcept call (or of the call that threw), with OpenSSL's reason.
+    const ErrorInfo& last_error() const noexcept;
+    /// The `SSL*`, as `void*`; tls/native.hpp gives it its type.
+    void* native_handle() const noexcept;
+
+  protected:
+    Connection() noexcept;
+    explicit Connection(std::unique_ptr<detail::Engine> engine) noexcept;
+    ~Connection();
+    Connection(Connection&&) noexcept;
+    Connection& operator=(Connection&&) noexcept;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // Throws the exception for last_error(), or for an empty (moved-from) connection.
+    [[noreturn]] void throw_last(const char* operation) const;
+    const detail::Engine& engine(const char* operation) const;
+
+    std::unique_ptr<detail::Engine> engine_;
+};
+
+}  // namespace tls

@@ -1,0 +1,50 @@
+// tlsctx — tls::MemoryBIO, Python's `ssl.MemoryBIO`: a byte queue between a tls::Object and
+// whatever transport you drive yourself. Docs: docs/sans-io.md.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "tls/export.hpp"
+
+namespace tls {
+
+/// Python's `ssl.MemoryBIO`. Move-only; a tls::Object made over it keeps the underlying buffer
+/// alive, so the MemoryBIO may be destroyed first. Not thread-safe.
+class TLS_API MemoryBIO {
+  public:
+    /// An empty buffer. @throws SSLError if OpenSSL cannot allocate it.
+    MemoryBIO();
+    ~MemoryBIO();
+    MemoryBIO(MemoryBIO&& other) noexcept;
+    MemoryBIO& operator=(MemoryBIO&& other) noexcept;
+    MemoryBIO(const MemoryBIO&) = delete;
+    MemoryBIO& operator=(const MemoryBIO&) = delete;
+
+    /// Python: `pending`: bytes buffered.
+    std::size_t pending() const noexcept;
+    /// Python: `eof`: write_eof() was called and every byte has been read.
+    bool eof() const noexcept { return eof_written_ && pending() == 0; }
+
+    /// Python: `read(n)`: takes up to `len` bytes into `buffer`; returns the count (0 if empty).
+    [[nodiscard]] std::size_t read(void* buffer, std::size_t len) noexcept;
+    /// Python: `read(n=-1)`: takes up to `max_len` bytes (all by default).
+    std::string read(std::size_t max_len = static_cast<std::size_t>(-1));
+    /// Python: `write(buf)`: appends all of `data`; returns its size.
+    /// @throws SSLError after write_eof() (Python: "cannot write() after write_eof()").
+    std::size_t write(const void* data, std::size_t len);
+    std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
+    /// Python: `write_eof()`: the transport has ended; reading past the buffered bytes then
+    /// reports EOF instead of "want read".
+    void write_eof() noexcept;
+
+    /// The `BIO*`, as `void*`.
+    void* native_handle() const noexcept { return bio_; }
+
+  private:
+    void* bio_ = nullptr;  // BIO*, owned: one reference
+    bool eof_written_ = false;
+};
+
+}  // namespace tls

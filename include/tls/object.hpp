@@ -1,0 +1,57 @@
+// tlsctx — tls::Object, Python's `ssl.SSLObject`: a TLS connection that performs no I/O at all.
+//
+// Made by Context::wrap_bio(incoming, outgoing, options). Feed the peer's bytes into `incoming`,
+// send whatever appears in `outgoing`; every call returns at once. "Needs more input" is
+// SSLWantReadError from the throwing calls and `ec == SSLErrc::want_read` from the noexcept ones.
+// Unlike tls::Socket there is no ragged-EOF suppression: an EOF without close_notify is always
+// SSLEOFError, as in Python. Docs: docs/sans-io.md.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "tls/connection.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+/// Python's `ssl.SSLObject`. Move-only; one thread at a time.
+class TLS_API Object : public Connection {
+  public:
+    /// An empty object (moved-from state): only assignment and destruction are valid.
+    Object() noexcept;
+    ~Object();
+    Object(Object&&) noexcept;
+    Object& operator=(Object&&) noexcept;
+
+    /// Python: `do_handshake()`. @throws SSLWantReadError until the peer's bytes arrive,
+    /// SSLCertVerificationError, SSLError, SSLEOFError.
+    void do_handshake();
+    void do_handshake(std::error_code& ec) noexcept;
+
+    /// Python: `read(len, buffer)`: decrypted bytes into `buffer`; 0 at a clean close.
+    [[nodiscard]] std::size_t read(void* buffer, std::size_t len);
+    [[nodiscard]] std::size_t read(void* buffer, std::size_t len, std::error_code& ec) noexcept;
+    /// Python: `read(len=1024)` returning bytes.
+    std::string read(std::size_t max_len = 1024);
+
+    /// Python: `write(data)`: encrypts all of `data` into the outgoing BIO; returns the count.
+    [[nodiscard]] std::size_t write(const void* data, std::size_t len);
+    [[nodiscard]] std::size_t write(const void* data, std::size_t len,
+                                    std::error_code& ec) noexcept;
+    std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
+
+    /// Python: `unwrap()`: sends close_notify; completes (no exception, no error) once the
+    /// peer's has been read. @throws SSLWantReadError while waiting for it.
+    void unwrap();
+    void unwrap(std::error_code& ec) noexcept;
+
+  private:
+    friend class Context;
+    explicit Object(std::unique_ptr<detail::Engine> engine) noexcept;
+};
+
+}  // namespace tls

@@ -1,0 +1,78 @@
+#include "tls/connection.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "engine.hpp"
+
+namespace tls {
+
+Connection::Connection() noexcept = default;
+Connection::Connection(std::unique_ptr<detail::Engine> engine) noexcept
+    : engine_(std::move(engine)) {}
+Connection::~Connection() = default;
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+
+const detail::Engine& Connection::engine(const char* operation) const {
+    if (!engine_) {
+        throw std::logic_error(std::string(operation) + ": the connection is empty (moved from)");
+    }
+    return *engine_;
+}
+
+void Connection::throw_last(const char* operation) const {
+    throw_error(engine(operation).last_error());
+}
+
+std::optional<CertificateInfo> Connection::getpeercert() const {
+    return engine("getpeercert").peer_certificate();
+}
+
+std::optional<Bytes> Connection::getpeercert_der() const {
+    return engine("getpeercert").peer_certificate_der();
+}
+
+std::optional<CipherDescription> Connection::cipher() const {
+    return engine_ ? engine_->cipher() : std::nullopt;
+}
+
+std::optional<std::string> Connection::version() const {
+    return engine_ ? engine_->version() : std::nullopt;
+}
+
+std::optional<std::string> Connection::selected_alpn_protocol() const {
+    return engine_ ? engine_->selected_alpn_protocol() : std::nullopt;
+}
+
+std::size_t Connection::pending() const noexcept {
+    return engine_ ? engine_->pending() : 0;
+}
+
+bool Connection::server_side() const noexcept {
+    return engine_ && engine_->server_side();
+}
+
+const std::string& Connection::server_hostname() const noexcept {
+    static const std::string none;
+    return engine_ ? engine_->server_hostname() : none;
+}
+
+Context Connection::context() const {
+    return Context(engine("context").context());
+}
+
+bool Connection::handshake_done() const noexcept {
+    return engine_ && engine_->handshake_done();
+}
+
+const ErrorInfo& Connection::last_error() const noexcept {
+    static const ErrorInfo none;
+    return engine_ ? engine_->last_error() : none;
+}
+
+void* Connection::native_handle() const noexcept {
+    return engine_ ? engine_->ssl() : nullptr;
+}
+
+}  // namespace tls

@@ -1,0 +1,108 @@
+#include "tls/object.hpp"
+
+#include <openssl/bio.h>
+
+#include "engine.hpp"
+#include "tls/memory_bio.hpp"
+
+namespace tls {
+
+Object::Object() noexcept = default;
+Object::Object(std::unique_ptr<detail::Engine> engine) noexcept : Connection(std::move(engine)) {}
+Object::~Object() = default;
+Object::Object(Object&&) noexcept = default;
+Object& Object::operator=(Object&&) noexcept = default;
+
+namespace {
+
+std::error_code empty_error() {
+    return std::make_error_code(std::errc::bad_file_descriptor);
+}
+
+}  // namespace
+
+void Object::do_handshake(std::error_code& ec) noexcept {
+    ec = engine_ ? engine_->handshake() : empty_error();
+}
+
+void Object::do_handshake() {
+    std::error_code ec;
+    do_handshake(ec);
+    if (ec) {
+        throw_last("do_handshake");
+    }
+}
+
+std::size_t Object::read(void* buffer, std::size_t len, std::error_code& ec) noexcept {
+    std::size_t n = 0;
+    if (!engine_) {
+        ec = empty_error();
+        return 0;
+    }
+    if (len == 0) {
+        ec.clear();
+        return 0;
+    }
+    ec = engine_->read(buffer, len, n);
+    return ec ? 0 : n;
+}
+
+std::size_t Object::read(void* buffer, std::size_t len) {
+    std::error_code ec;
+    std::size_t n = read(buffer, len, ec);
+    if (ec) {
+        throw_last("read");
+    }
+    return n;
+}
+
+std::string Object::read(std::size_t max_len) {
+    std::string out(max_len, '\0');
+    out.resize(read(out.data(), out.size()));
+    return out;
+}
+
+std::size_t Object::write(const void* data, std::size_t len, std::error_code& ec) noexcept {
+    std::size_t n = 0;
+    ec = engine_ ? engine_->write(data, len, n) : empty_error();
+    return ec ? 0 : n;
+}
+
+std::size_t Object::write(const void* data, std::size_t len) {
+    std::error_code ec;
+    std::size_t n = write(data, len, ec);
+    if (ec) {
+        throw_last("write");
+    }
+    return n;
+}
+
+void Object::unwrap(std::error_code& ec) noexcept {
+    ec = engine_ ? engine_->shutdown() : empty_error();
+}
+
+void Object::unwrap() {
+    std::error_code ec;
+    unwrap(ec);
+    if (ec) {
+        throw_last("unwrap");
+    }
+}
+
+Object Context::wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
+                         const WrapOptions& options) const {
+    auto engine =
+        std::make_unique<detail::Engine>(state_, options.server_side, options.server_hostname);
+    auto* in = static_cast<BIO*>(incoming.native_handle());
+    auto* out = static_cast<BIO*>(outgoing.native_handle());
+    if (in == nullptr || out == nullptr) {
+        throw std::invalid_argument("wrap_bio: a MemoryBIO is empty (moved from)");
+    }
+    // The Object shares the buffers: each gets one more reference, owned by the SSL.
+    BIO_up_ref(in);
+    BIO_up_ref(out);
+    engine->set_transport(ossl::BioPtr(in), ossl::BioPtr(out));
+    return Object(std::move(engine));
+}
+
+}  // namespace tls
