@@ -71,6 +71,45 @@ const ErrorInfo& Connection::last_error() const noexcept {
     return engine_ ? engine_->last_error() : none;
 }
 
+Session Connection::session() const {
+    return engine_ ? engine_->session() : Session();
+}
+
+void Connection::set_session(const Session& session) {
+    if (!engine_) {
+        throw std::logic_error("set_session: the connection is empty (moved from)");
+    }
+    engine_->set_session(session);
+}
+
+bool Connection::session_reused() const noexcept {
+    return engine_ && engine_->session_reused();
+}
+
+std::optional<std::vector<CipherDescription>> Connection::shared_ciphers() const {
+    return engine_ ? engine_->shared_ciphers() : std::nullopt;
+}
+
+std::vector<Bytes> Connection::get_verified_chain() const {
+    return engine_ ? engine_->verified_chain() : std::vector<Bytes>{};
+}
+
+std::vector<Bytes> Connection::get_unverified_chain() const {
+    return engine_ ? engine_->unverified_chain() : std::vector<Bytes>{};
+}
+
+std::optional<Bytes> Connection::get_channel_binding(std::string_view cb_type) const {
+    return engine("get_channel_binding").channel_binding(cb_type);
+}
+
+void Connection::verify_client_post_handshake() {
+    if (!engine_) {
+        throw std::logic_error(
+            "verify_client_post_handshake: the connection is empty (moved from)");
+    }
+    engine_->verify_client_post_handshake();
+}
+
 void* Connection::native_handle() const noexcept {
     return engine_ ? engine_->ssl() : nullptr;
 }

@@ -94,16 +94,17 @@ void set_version_bound(ContextState& s, TLSVersion version, bool minimum) {
 }
 
 void apply_verify_mode(ContextState& s, VerifyMode mode) {
+    const int post_handshake = s.post_handshake_auth ? SSL_VERIFY_POST_HANDSHAKE : 0;
     int flags = SSL_VERIFY_NONE;
     switch (mode) {
         case VerifyMode::CERT_NONE:
             flags = SSL_VERIFY_NONE;
             break;
         case VerifyMode::CERT_OPTIONAL:
-            flags = SSL_VERIFY_PEER;
+            flags = SSL_VERIFY_PEER | post_handshake;
             break;
         case VerifyMode::CERT_REQUIRED:
-            flags = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+            flags = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | post_handshake;
             break;
         default:
             throw std::invalid_argument("set_verify_mode: invalid value for verify_mode");
@@ -628,6 +629,10 @@ Context create_default_context(Purpose purpose, const std::string& cafile,
     }
     if (cafile.empty() && capath.empty() && cadata.empty()) {
         ctx.load_default_certs(purpose);
+    }
+    // Python honours SSLKEYLOGFILE here (and only here): setting it is the explicit request.
+    if (const char* keylog = std::getenv("SSLKEYLOGFILE"); keylog != nullptr && *keylog != '\0') {
+        ctx.dangerous().set_keylog_filename(keylog);
     }
     return ctx;
 }

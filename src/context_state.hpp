@@ -1,12 +1,15 @@
 // What a tls::Context handle shares with every connection made from it.
 #pragma once
 
+#include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "ossl/handles.hpp"
 #include "tls/constants.hpp"
+#include "tls/context.hpp"
 
 namespace tls::detail {
 
@@ -21,6 +24,17 @@ struct ContextState {
     std::once_flag default_trust_once;
     // Server-side ALPN preference list in wire format (length-prefixed names).
     std::vector<unsigned char> alpn_wire;
+    SniCallback sni_callback;
+    MessageCallback msg_callback;
+    bool post_handshake_auth = false;
+    // The key log: one file per context, appended under a lock because connections on many
+    // threads log through the same context.
+    struct FileCloser {
+        void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+    };
+    std::string keylog_path;
+    std::unique_ptr<std::FILE, FileCloser> keylog_file;
+    std::mutex keylog_mutex;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then

@@ -3,6 +3,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "context_state.hpp"
+#include "ex_data.hpp"
 #include "ossl/error.hpp"
 #include "tls/ciphers.hpp"
 
@@ -45,6 +46,8 @@ void apply_defaults(ContextState& state) {
         ossl::throw_error("Context", "cannot create SSL_CTX");
     }
     SSL_CTX* ctx = state.ctx.get();
+    // Callbacks find the tlsctx state of whatever context a connection uses (SNI may switch it).
+    SSL_CTX_set_ex_data(ctx, context_slot(), &state);
 
     // Options: Python 3.7's constructor. OP_NO_SSLv2, OP_SINGLE_DH_USE and OP_SINGLE_ECDH_USE are
     // 0 on OpenSSL 3 (SSLv2 is gone, ephemeral keys are always fresh) and kept for the record.

@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "certificate_decode.hpp"
+#include "ex_data.hpp"
+#include "idna.hpp"
 #include "ossl/error.hpp"
 
 namespace tls::detail {
@@ -33,10 +35,11 @@ void validate_hostname(const std::string& host) {
 
 }  // namespace
 
-Engine::Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname)
+Engine::Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname,
+               const Session& session)
     : context_(std::move(context)),
       server_side_(server_side),
-      server_hostname_(std::move(server_hostname)) {
+      server_hostname_(to_a_label(server_hostname)) {
     if (server_side_ && !server_hostname_.empty()) {
         throw std::invalid_argument("server_hostname can only be specified in client mode");
     }
@@ -63,11 +66,18 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side, std::str
         ossl::throw_error("wrap_socket", "cannot create an SSL object");
     }
     SSL* ssl = ssl_.get();
+    SSL_set_ex_data(ssl, engine_slot(), this);
     if (server_side_) {
+        if (!session.empty()) {
+            throw std::invalid_argument("a session can only be resumed by a client");
+        }
         SSL_set_accept_state(ssl);
         return;
     }
     SSL_set_connect_state(ssl);
+    if (!session.empty()) {
+        set_session(session);
+    }
     if (server_hostname_.empty()) {
         return;
     }
@@ -109,6 +119,15 @@ std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
     ERR_clear_error();
     errno = 0;
     int ret = call();
+    if (callback_failure_) {
+        // A user callback threw inside this call: report that, whatever OpenSSL concluded.
+        ERR_clear_error();
+        fatal_ = fatal_ || ret <= 0;
+        last_error_ = ErrorInfo{};
+        last_error_.code = make_error_code(SSLErrc::ssl);
+        last_error_.message = std::string(operation) + ": a callback threw an exception";
+        return last_error_.code;
+    }
     if (ret > 0) {
         return {};
     }
@@ -261,6 +280,137 @@ std::optional<std::string> Engine::selected_alpn_protocol() const {
         return std::nullopt;
     }
     return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+Session Engine::session() const {
+    SSL_SESSION* s = SSL_get1_session(ssl_.get());
+    return s != nullptr ? Session::adopt(s) : Session();
+}
+
+void Engine::set_session(const Session& session) {
+    if (server_side_) {
+        throw std::logic_error("set_session: cannot set a session on a server-side connection");
+    }
+    if (handshake_done()) {
+        throw std::logic_error("set_session: cannot set a session after the handshake");
+    }
+    if (SSL_set_session(ssl_.get(), static_cast<SSL_SESSION*>(session.native_handle())) != 1) {
+        ossl::throw_error("set_session", "the session cannot be used");
+    }
+}
+
+bool Engine::session_reused() const noexcept {
+    return SSL_session_reused(ssl_.get()) == 1;
+}
+
+std::optional<std::vector<CipherDescription>> Engine::shared_ciphers() const {
+    STACK_OF(SSL_CIPHER)* client = SSL_get_client_ciphers(ssl_.get());
+    if (!server_side_ || client == nullptr) {
+        return std::nullopt;
+    }
+    std::vector<CipherDescription> out;
+    STACK_OF(SSL_CIPHER)* ours = SSL_get_ciphers(ssl_.get());
+    for (int i = 0; i < sk_SSL_CIPHER_num(ours); ++i) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(ours, i);
+        if (sk_SSL_CIPHER_find(client, const_cast<SSL_CIPHER*>(c)) >= 0) {
+            out.push_back({SSL_CIPHER_get_name(c), SSL_CIPHER_get_version(c),
+                           SSL_CIPHER_get_bits(c, nullptr)});
+        }
+    }
+    return out;
+}
+
+namespace {
+
+Bytes to_der(X509* cert) {
+    int len = i2d_X509(cert, nullptr);
+    if (len <= 0) {
+        ossl::throw_error("get_chain", "cannot encode a certificate");
+    }
+    Bytes der(static_cast<std::size_t>(len));
+    unsigned char* p = der.data();
+    i2d_X509(cert, &p);
+    return der;
+}
+
+}  // namespace
+
+std::vector<Bytes> Engine::verified_chain() const {
+    std::vector<Bytes> out;
+    STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl_.get());
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+        out.push_back(to_der(sk_X509_value(chain, i)));
+    }
+    return out;
+}
+
+std::vector<Bytes> Engine::unverified_chain() const {
+    std::vector<Bytes> out;
+    // A server's view of the client's chain omits the client's own certificate; Python 3.13
+    // puts it first so both sides see leaf-first chains.
+    if (server_side_) {
+        if (X509* peer = SSL_get0_peer_certificate(ssl_.get())) {
+            out.push_back(to_der(peer));
+        }
+    }
+    STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get());
+    for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
+        out.push_back(to_der(sk_X509_value(chain, i)));
+    }
+    return out;
+}
+
+std::optional<Bytes> Engine::channel_binding(std::string_view type) const {
+    if (type == "tls-unique") {
+        // RFC 5929: the first Finished message of the latest handshake. In a full handshake the
+        // client sends it first, in a resumed one the server does.
+        unsigned char buf[EVP_MAX_MD_SIZE];
+        std::size_t len = (session_reused() != !server_side_)
+                              ? SSL_get_finished(ssl_.get(), buf, sizeof buf)
+                              : SSL_get_peer_finished(ssl_.get(), buf, sizeof buf);
+        if (len == 0) {
+            return std::nullopt;
+        }
+        return Bytes(buf, buf + len);
+    }
+    if (type == "tls-exporter") {
+        if (!handshake_done()) {
+            return std::nullopt;
+        }
+        // RFC 9266 section 2: 32 bytes exported with this label and no context.
+        static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
+        Bytes out(32);
+        if (SSL_export_keying_material(ssl_.get(), out.data(), out.size(), kLabel,
+                                       sizeof kLabel - 1, nullptr, 0, 0) != 1) {
+            ossl::throw_error("get_channel_binding", "cannot export keying material");
+        }
+        return out;
+    }
+    throw std::invalid_argument("get_channel_binding: '" + std::string(type) +
+                                "' channel binding type not implemented");
+}
+
+void Engine::verify_client_post_handshake() {
+    if (!server_side_) {
+        throw std::logic_error("verify_client_post_handshake: only a server can ask");
+    }
+    ERR_clear_error();
+    if (SSL_verify_client_post_handshake(ssl_.get()) != 1) {
+        ossl::throw_error("verify_client_post_handshake", "cannot request a client certificate");
+    }
+}
+
+void Engine::switch_context(std::shared_ptr<ContextState> context) {
+    if (SSL_set_SSL_CTX(ssl_.get(), context->ctx.get()) == nullptr) {
+        ossl::throw_error("set_context", "cannot switch the connection's context");
+    }
+    context_ = std::move(context);
+}
+
+void Engine::stash_failure(std::exception_ptr failure) noexcept {
+    if (!callback_failure_) {
+        callback_failure_ = std::move(failure);
+    }
 }
 
 }  // namespace tls::detail

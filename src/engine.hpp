@@ -5,24 +5,30 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "context_state.hpp"
 #include "ossl/handles.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/errors.hpp"
+#include "tls/session.hpp"
 
 namespace tls::detail {
 
 class Engine {
   public:
-    // Creates the SSL for one connection: role, SNI, host-name check. Throws
+    // Creates the SSL for one connection: role, SNI, host-name check, session to resume. Throws
     // std::invalid_argument for a client with check_hostname and no server_hostname.
-    Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname);
+    Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname,
+           const Session& session = Session());
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
@@ -54,6 +60,22 @@ class Engine {
     std::optional<std::string> version() const;
     std::optional<std::string> selected_alpn_protocol() const;
 
+    Session session() const;
+    void set_session(const Session& session);
+    bool session_reused() const noexcept;
+    std::optional<std::vector<CipherDescription>> shared_ciphers() const;
+    std::vector<Bytes> verified_chain() const;
+    std::vector<Bytes> unverified_chain() const;
+    std::optional<Bytes> channel_binding(std::string_view type) const;
+    void verify_client_post_handshake();
+    // SNI: serve this connection with another context from now on.
+    void switch_context(std::shared_ptr<ContextState> context);
+
+    // Exceptions from user callbacks cannot cross OpenSSL's C frames: trampolines stash them
+    // here and the throwing API rethrows them once the OpenSSL call has returned.
+    void stash_failure(std::exception_ptr failure) noexcept;
+    std::exception_ptr take_failure() noexcept { return std::exchange(callback_failure_, nullptr); }
+
     const ErrorInfo& last_error() const noexcept { return last_error_; }
     // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
     std::error_code fail(ErrorInfo info) noexcept;
@@ -69,6 +91,7 @@ class Engine {
     // OpenSSL forbids SSL_shutdown after a fatal error.
     bool fatal_ = false;
     ErrorInfo last_error_;
+    std::exception_ptr callback_failure_;
 };
 
 }  // namespace tls::detail

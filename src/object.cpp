@@ -91,8 +91,8 @@ void Object::unwrap() {
 
 Object Context::wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
                          const WrapOptions& options) const {
-    auto engine =
-        std::make_unique<detail::Engine>(state_, options.server_side, options.server_hostname);
+    auto engine = std::make_unique<detail::Engine>(state_, options.server_side,
+                                                   options.server_hostname, options.session);
     auto* in = static_cast<BIO*>(incoming.native_handle());
     auto* out = static_cast<BIO*>(outgoing.native_handle());
     if (in == nullptr || out == nullptr) {

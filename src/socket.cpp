@@ -283,8 +283,8 @@ Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& op
     Timeout timeout;
     try {
         require_stream_socket(fd);
-        engine =
-            std::make_unique<detail::Engine>(state_, options.server_side, options.server_hostname);
+        engine = std::make_unique<detail::Engine>(state_, options.server_side,
+                                                  options.server_hostname, options.session);
         engine->set_transport(detail::make_fd_bio(fd));
         if (fd_is_nonblocking(fd)) {
             timeout = std::chrono::milliseconds(0);

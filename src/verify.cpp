@@ -18,8 +18,116 @@
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/errors.hpp"
+#include "verify_policy.hpp"
 
 namespace tls {
+namespace detail {
+namespace {
+
+// OpenSSL's own DNS name-constraint match (nc_dns in crypto/x509/v3_ncons.c), so that the peer
+// name is judged exactly as the certificate's DNS names were: an empty base matches everything;
+// otherwise the name must equal the base or end in it after a label boundary (a base with a
+// leading dot matches subdomains only); ASCII case is ignored.
+bool dns_within(std::string_view name, const ASN1_IA5STRING* base_string) {
+    std::string_view base(reinterpret_cast<const char*>(ASN1_STRING_get0_data(base_string)),
+                          static_cast<std::size_t>(ASN1_STRING_length(base_string)));
+    if (base.empty()) {
+        return true;
+    }
+    if (name.size() < base.size()) {
+        return false;
+    }
+    std::string_view tail = name.substr(name.size() - base.size());
+    if (name.size() > base.size() && base.front() != '.' &&
+        name[name.size() - base.size() - 1] != '.') {
+        return false;
+    }
+    for (std::size_t i = 0; i < base.size(); ++i) {
+        auto lower = [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        };
+        if (lower(tail[i]) != lower(base[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool dns_subtree(const GENERAL_SUBTREE* subtree) {
+    // OpenSSL refuses subtrees with minimum/maximum while checking the certificate's names, so
+    // a chain that got this far has none that apply to DNS names.
+    return subtree->base->type == GEN_DNS && subtree->minimum == nullptr &&
+           subtree->maximum == nullptr;
+}
+
+long check_name_against(std::string_view name, const NAME_CONSTRAINTS* nc) {
+    bool permitted_dns = false;
+    bool permitted = false;
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->permittedSubtrees); ++i) {
+        const GENERAL_SUBTREE* subtree = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
+        if (dns_subtree(subtree)) {
+            permitted_dns = true;
+            permitted = permitted || dns_within(name, subtree->base->d.dNSName);
+        }
+    }
+    if (permitted_dns && !permitted) {
+        return X509_V_ERR_PERMITTED_VIOLATION;
+    }
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(nc->excludedSubtrees); ++i) {
+        const GENERAL_SUBTREE* subtree = sk_GENERAL_SUBTREE_value(nc->excludedSubtrees, i);
+        if (dns_subtree(subtree) && dns_within(name, subtree->base->d.dNSName)) {
+            return X509_V_ERR_EXCLUDED_VIOLATION;
+        }
+    }
+    return X509_V_OK;
+}
+
+// RFC 5280 applies name constraints to the certificate's names; a client, though, trusts the
+// certificate for the name it asked for. With a wildcard the two differ (*.example.com does not
+// fall under an excluded bar.example.com, yet it matches it), so the asked-for name is checked
+// too. IP addresses need nothing more: they match an IP SAN exactly, which OpenSSL checked.
+bool peer_name_within_constraints(X509_STORE_CTX* ctx) {
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx);
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+    for (int h = 0;; ++h) {
+        const char* host = X509_VERIFY_PARAM_get0_host(param, h);
+        if (host == nullptr) {
+            return true;
+        }
+        for (int depth = 1; depth < sk_X509_num(chain); ++depth) {
+            X509* ca = sk_X509_value(chain, depth);
+            int critical = 0;
+            ossl::NameConstraintsPtr nc(static_cast<NAME_CONSTRAINTS*>(
+                X509_get_ext_d2i(ca, NID_name_constraints, &critical, nullptr)));
+            if (!nc) {
+                continue;
+            }
+            long err = check_name_against(host, nc.get());
+            if (err != X509_V_OK) {
+                // Reported like OpenSSL's own violations: at the certificate holding the name.
+                X509_STORE_CTX_set_error_depth(ctx, 0);
+                X509_STORE_CTX_set_current_cert(ctx, sk_X509_value(chain, 0));
+                X509_STORE_CTX_set_error(ctx, static_cast<int>(err));
+                return false;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+int verify_cert_with_policy(X509_STORE_CTX* ctx, void*) noexcept {
+    const int rc = X509_verify_cert(ctx);
+    if (rc != 1) {
+        return rc;
+    }
+    const bool ok = peer_name_within_constraints(ctx);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+}  // namespace detail
+
 namespace {
 
 constexpr const char* kOperation = "verify_certificate_chain";
@@ -252,7 +360,8 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
         ossl::throw_error(kOperation, "cannot set verification parameters");
     }
 
-    const int rc = X509_verify_cert(ctx.get());
+    // The handshake runs the same function (installed as the context's cert_verify_callback).
+    const int rc = detail::verify_cert_with_policy(ctx.get(), nullptr);
     VerifyResult result;
     result.ok = rc == 1;
     if (!result.ok) {

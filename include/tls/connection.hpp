@@ -7,12 +7,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/context.hpp"
 #include "tls/errors.hpp"
 #include "tls/export.hpp"
+#include "tls/session.hpp"
 
 namespace tls {
 
@@ -46,6 +49,32 @@ class TLS_API Connection {
     Context context() const;
     /// Whether the handshake has completed.
     bool handshake_done() const noexcept;
+
+    /// Python: `session`: the session to resume later (empty before the handshake). For TLS 1.3
+    /// the server sends tickets after the handshake: read once before taking the session.
+    Session session() const;
+    /// Python: setting `session` before the handshake (client side only).
+    /// @throws std::logic_error after the handshake or on a server.
+    void set_session(const Session& session);
+    /// Python: `session_reused`.
+    bool session_reused() const noexcept;
+
+    /// Python: `shared_ciphers()`: the suites offered by the client that the server also has,
+    /// on the server side; std::nullopt on a client or before the ClientHello.
+    std::optional<std::vector<CipherDescription>> shared_ciphers() const;
+    /// Python 3.13: `get_verified_chain()`: the chain verification built, leaf first, as DER.
+    std::vector<Bytes> get_verified_chain() const;
+    /// Python 3.13: `get_unverified_chain()`: the chain as the peer sent it, leaf first, as DER.
+    std::vector<Bytes> get_unverified_chain() const;
+    /// Python: `get_channel_binding(cb_type)`: "tls-unique" (RFC 5929; TLS 1.2) or, as an
+    /// addition, "tls-exporter" (RFC 9266; TLS 1.3). std::nullopt before the handshake.
+    /// @throws std::invalid_argument for another type.
+    std::optional<Bytes> get_channel_binding(std::string_view cb_type = "tls-unique") const;
+    /// Python: `verify_client_post_handshake()`: a TLS 1.3 server asks for a client certificate
+    /// now; the request goes out with the next write (or read) and the answer is verified then.
+    /// @throws std::logic_error on a client; SSLError if the client did not offer post-handshake
+    /// authentication.
+    void verify_client_post_handshake();
 
     /// The last failure of a noexcept call (or of the call that threw), with OpenSSL's reason.
     const ErrorInfo& last_error() const noexcept;

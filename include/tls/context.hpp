@@ -23,10 +23,12 @@
 #include "tls/ciphers.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
+#include "tls/session.hpp"
 
 namespace tls {
 
 class Socket;
+class Context;
 class Object;
 class MemoryBIO;
 namespace detail {
@@ -62,6 +64,8 @@ struct WrapOptions {
     /// The name to verify and to send as SNI; required on a client with check_hostname. An IP
     /// address (v4 or v6) is matched against IP SANs only and not sent as SNI.
     std::string server_hostname;
+    /// A session to resume (client side; Python's `session` argument). Empty = none.
+    Session session;
     /// Run the handshake inside wrap_socket when the descriptor is connected and blocking.
     bool do_handshake_on_connect = true;
     /// Report an EOF without close_notify as end of stream (read returns 0) instead of SSLEOFError.
@@ -80,6 +84,53 @@ struct WrapOptions {
         return o;
     }
 };
+
+/// Python's `SSLContext.session_stats()`: the server-side session cache counters.
+struct SessionStats {
+    long number = 0, connect = 0, connect_good = 0, connect_renegotiate = 0, accept = 0,
+         accept_good = 0, accept_renegotiate = 0, hits = 0, misses = 0, timeouts = 0,
+         cache_full = 0;
+};
+
+/// What a server's SNI callback sees and may change (Python: the `sslobj` and `server_name`
+/// arguments of `sni_callback`).
+class TLS_API ServerNameRequest {
+  public:
+    /// The name the client asked for (an A-label), or std::nullopt when it sent none.
+    const std::optional<std::string>& server_name() const noexcept { return server_name_; }
+    /// The context the connection uses now.
+    Context context() const;
+    /// Python: `sslobj.context = other`: serve this connection with `other`'s certificate and
+    /// settings from here on (one listener, several certificates).
+    void set_context(const Context& other);
+
+    /// Library-internal.
+    ServerNameRequest(void* engine, std::optional<std::string> name) noexcept
+        : engine_(engine), server_name_(std::move(name)) {}
+
+  private:
+    void* engine_;
+    std::optional<std::string> server_name_;
+};
+
+/// Python's `sni_callback`: returns std::nullopt to go on, or an alert to refuse the handshake
+/// (e.g. ALERT_DESCRIPTION_UNRECOGNIZED_NAME). An exception thrown here aborts the handshake and
+/// is rethrown from the handshake call.
+using SniCallback = std::function<std::optional<AlertDescription>(ServerNameRequest&)>;
+
+/// One TLS record or handshake message seen by the message callback (Python's private
+/// `_msg_callback`, made public). `data` points into OpenSSL's buffer: copy what you keep.
+struct TlsMessage {
+    bool outgoing = false;  ///< sent by us (true) or received (false)
+    int version = 0;        ///< protocol version of the record (0x0303, ...)
+    int content_type = 0;   ///< 20 change_cipher_spec, 21 alert, 22 handshake, 23 data, 256 header
+    const unsigned char* data = nullptr;
+    std::size_t size = 0;
+    /// For alerts (content_type 21): the level (1 warning, 2 fatal) and description.
+    std::optional<int> alert_level;
+    std::optional<AlertDescription> alert_description;
+};
+using MessageCallback = std::function<void(const TlsMessage&)>;
 
 /// Python's `ssl.SSLContext`.
 class TLS_API Context {
@@ -208,6 +259,45 @@ class TLS_API Context {
     Object wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
                     const WrapOptions& options = {}) const;
 
+    // --- Sessions (server side unless noted) ---
+
+    /// Python: `num_tickets`: TLS 1.3 tickets a server sends after a full handshake (default 2).
+    std::size_t num_tickets() const noexcept;
+    void set_num_tickets(std::size_t n);
+    /// Python: `session_stats()`.
+    SessionStats session_stats() const noexcept;
+    /// The server's session cache (for TLS 1.2 session ids): on by default; size in sessions.
+    void set_session_cache_enabled(bool on) noexcept;
+    void set_session_cache_size(long sessions) noexcept;
+    long session_cache_size() const noexcept;
+    /// The TLS session ticket encryption keys: 80 bytes (name, HMAC and AES keys), e.g. shared
+    /// across a server farm or rotated by the caller. @throws std::invalid_argument otherwise.
+    void set_ticket_keys(const Bytes& keys);
+
+    // --- Server features ---
+
+    /// Python: `sni_callback` (and the legacy `set_servername_callback`). An empty function
+    /// removes the callback.
+    void set_sni_callback(SniCallback callback);
+    /// Python: `load_dh_params(path)`: finite-field DH parameters (PEM) for DHE suites.
+    void load_dh_params(const std::string& path);
+    /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".
+    void set_ecdh_curve(const std::string& name);
+    /// Python 3.14: `set_groups("X25519:P-256")`: the key-exchange groups, in preference order.
+    void set_groups(const std::string& groups);
+    /// Python: `post_handshake_auth`: clients offer TLS 1.3 post-handshake authentication; servers
+    /// may then call verify_client_post_handshake().
+    bool post_handshake_auth() const noexcept;
+    void set_post_handshake_auth(bool on);
+
+    // --- Diagnostics ---
+
+    /// Python: `keylog_filename`: the NSS key log file, or "" when off. Turning it on exposes
+    /// every session's secrets, so the setter is `dangerous().set_keylog_filename(path)`.
+    std::string keylog_filename() const;
+    /// Python's `_msg_callback`: sees every record and handshake message. Empty = off.
+    void set_msg_callback(MessageCallback callback);
+
     /// Every weakening knob, by name (tls/dangerous.hpp).
     dangerous::Settings dangerous();
 
@@ -226,7 +316,8 @@ class TLS_API Context {
 
 /// Python: `ssl.create_default_context(purpose, cafile, capath, cadata)`. SERVER_AUTH makes a
 /// client context, CLIENT_AUTH a server context (CERT_NONE: asks for no client certificate).
-/// Loads the given CAs, or the system store when none is given.
+/// Loads the given CAs, or the system store when none is given. Like Python, it turns on key
+/// logging when the SSLKEYLOGFILE environment variable names a file.
 TLS_API Context create_default_context(Purpose purpose = Purpose::SERVER_AUTH,
                                        const std::string& cafile = {},
                                        const std::string& capath = {},

@@ -6,6 +6,7 @@
 // `verify_mode = CERT_NONE`, `_create_unverified_context()`). Docs: docs/security.md.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "tls/constants.hpp"
@@ -34,6 +35,10 @@ class TLS_API Settings {
     Settings& set_options(Options options);
     /// Python: `set_ciphers(...)` even if the string lowers the security level.
     Settings& set_ciphers(std::string_view cipher_string);
+    /// Python: `keylog_filename = path`: appends every connection's secrets in the NSS key log
+    /// format (SSLKEYLOGFILE), so captures can be decrypted. "" turns it off.
+    /// @throws std::system_error if the file cannot be opened.
+    Settings& set_keylog_filename(const std::string& path);
 
   private:
     Context& context_;

@@ -101,5 +101,6 @@ inline void free_x509_info_stack(STACK_OF(X509_INFO) * s) noexcept {
 }
 /// A parsed PEM bundle (certificates, CRLs) from PEM_X509_INFO_read_bio.
 using X509InfoStackPtr = std::unique_ptr<STACK_OF(X509_INFO), Deleter<free_x509_info_stack>>;
+using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<NAME_CONSTRAINTS_free>>;
 
 }  // namespace tls::ossl

@@ -1,0 +1,62 @@
+// tlsctx — tls::Session, Python's `ssl.SSLSession`: what a client keeps to resume a connection.
+// Take it from a connection after the handshake (`session()`), pass it to the next connection
+// (`WrapOptions::session` or `set_session`) before its handshake. TLS 1.3 tickets arrive after
+// the handshake: read from the connection (any read) before taking its session. Sessions
+// serialize to bytes so a client that restarts keeps resuming. Docs: docs/python-mapping.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "tls/certificate.hpp"
+#include "tls/export.hpp"
+
+namespace tls {
+
+/// Python's `ssl.SSLSession`. A cheap shared handle (copies refer to the same session).
+class TLS_API Session {
+  public:
+    /// An empty session (`empty() == true`).
+    Session() noexcept = default;
+    ~Session();
+    Session(const Session& other) noexcept;
+    Session& operator=(const Session& other) noexcept;
+    Session(Session&& other) noexcept;
+    Session& operator=(Session&& other) noexcept;
+
+    bool empty() const noexcept { return session_ == nullptr; }
+
+    /// Python: `id`: the session id bytes (empty for TLS 1.3 ticket sessions on some servers).
+    Bytes id() const;
+    /// Python: `time`: when the session was established.
+    std::chrono::system_clock::time_point time() const noexcept;
+    /// Python: `timeout`: how long the session is valid after `time`.
+    std::chrono::seconds timeout() const noexcept;
+    /// Python: `ticket_lifetime_hint`.
+    std::chrono::seconds ticket_lifetime_hint() const noexcept;
+    /// Python: `has_ticket`.
+    bool has_ticket() const noexcept;
+    /// Whether the session can still be offered (not expired, has something to resume with).
+    bool is_resumable() const noexcept;
+
+    /// Serializes the session (ASN.1, as `SSL_SESSION` i2d) for storage. Contains the resumption
+    /// secret: store it as you would a private key.
+    Bytes to_bytes() const;
+    /// Restores a session from to_bytes() output. @throws SSLError for malformed data.
+    static Session from_bytes(const Bytes& data);
+
+    /// Python compares sessions by id.
+    friend bool operator==(const Session& a, const Session& b) { return a.id() == b.id(); }
+    friend bool operator!=(const Session& a, const Session& b) { return !(a == b); }
+
+    /// The `SSL_SESSION*`, as `void*` (borrowed).
+    void* native_handle() const noexcept { return session_; }
+    /// Library-internal: takes over one reference of an `SSL_SESSION*`.
+    static Session adopt(void* ssl_session) noexcept;
+
+  private:
+    void* session_ = nullptr;  // SSL_SESSION*, one reference
+};
+
+}  // namespace tls

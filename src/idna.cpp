@@ -1,0 +1,147 @@
+#include "idna.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+namespace tls::detail {
+namespace {
+
+// RFC 3492 section 5 parameters.
+constexpr std::uint32_t kBase = 36, kTMin = 1, kTMax = 26, kSkew = 38, kDamp = 700;
+constexpr std::uint32_t kInitialBias = 72, kInitialN = 128;
+
+std::vector<std::uint32_t> decode_utf8(std::string_view s) {
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
+        int extra = c < 0x80           ? 0
+                    : (c >> 5) == 0x6  ? 1
+                    : (c >> 4) == 0xE  ? 2
+                    : (c >> 3) == 0x1E ? 3
+                                       : -1;
+        if (extra < 0 || i + static_cast<std::size_t>(extra) >= s.size() + (extra == 0 ? 1 : 0)) {
+            throw std::invalid_argument("server_hostname is not valid UTF-8");
+        }
+        std::uint32_t cp = extra == 0 ? c : (c & (0x3F >> extra));
+        for (int k = 1; k <= extra; ++k) {
+            auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
+            if ((cc >> 6) != 0x2) {
+                throw std::invalid_argument("server_hostname is not valid UTF-8");
+            }
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        out.push_back(cp);
+        i += static_cast<std::size_t>(extra) + 1;
+    }
+    return out;
+}
+
+char digit(std::uint32_t d) {
+    return static_cast<char>(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+std::uint32_t adapt(std::uint32_t delta, std::uint32_t points, bool first) {
+    delta = first ? delta / kDamp : delta / 2;
+    delta += delta / points;
+    std::uint32_t k = 0;
+    while (delta > ((kBase - kTMin) * kTMax) / 2) {
+        delta /= kBase - kTMin;
+        k += kBase;
+    }
+    return k + (kBase - kTMin + 1) * delta / (delta + kSkew);
+}
+
+std::string punycode(const std::vector<std::uint32_t>& input) {
+    std::string out;
+    for (std::uint32_t c : input) {
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        }
+    }
+    const std::uint32_t basic = static_cast<std::uint32_t>(out.size());
+    std::uint32_t handled = basic;
+    if (basic > 0) {
+        out += '-';
+    }
+    std::uint32_t n = kInitialN, delta = 0, bias = kInitialBias;
+    while (handled < input.size()) {
+        std::uint32_t m = UINT32_MAX;
+        for (std::uint32_t c : input) {
+            if (c >= n && c < m) {
+                m = c;
+            }
+        }
+        if (m - n > (UINT32_MAX - delta) / (handled + 1)) {
+            throw std::invalid_argument("server_hostname label is too long to encode");
+        }
+        delta += (m - n) * (handled + 1);
+        n = m;
+        for (std::uint32_t c : input) {
+            if (c < n) {
+                ++delta;
+            }
+            if (c == n) {
+                std::uint32_t q = delta;
+                for (std::uint32_t k = kBase;; k += kBase) {
+                    std::uint32_t t = k <= bias ? kTMin : k >= bias + kTMax ? kTMax : k - bias;
+                    if (q < t) {
+                        break;
+                    }
+                    out += digit(t + (q - t) % (kBase - t));
+                    q = (q - t) / (kBase - t);
+                }
+                out += digit(q);
+                bias = adapt(delta, handled + 1, handled == basic);
+                delta = 0;
+                ++handled;
+            }
+        }
+        ++delta;
+        ++n;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string to_a_label(std::string_view host) {
+    bool ascii = true;
+    for (char c : host) {
+        ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    }
+    if (ascii) {
+        return std::string(host);
+    }
+    std::string out;
+    std::size_t start = 0;
+    while (start <= host.size()) {
+        std::size_t dot = host.find('.', start);
+        std::string_view label =
+            host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
+        std::vector<std::uint32_t> cps = decode_utf8(label);
+        bool label_ascii = true;
+        for (std::uint32_t& c : cps) {
+            // The part of nameprep's case folding that covers ASCII and Latin-1 letters.
+            if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
+                c += 0x20;
+            }
+            label_ascii = label_ascii && c < 0x80;
+        }
+        if (!out.empty() || start > 0) {
+            out += '.';
+        }
+        if (label_ascii) {
+            out.append(label.begin(), label.end());
+        } else {
+            out += "xn--" + punycode(cps);
+        }
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        start = dot + 1;
+    }
+    return out;
+}
+
+}  // namespace tls::detail
