@@ -61,7 +61,7 @@ int to_openssl_max(TLSVersion v) {
         case TLSVersion::MAXIMUM_SUPPORTED:
             return 0;
         case TLSVersion::MINIMUM_SUPPORTED:
-            return SSL3_VERSION;
+            return detail::lowest_protocol_version();
         default:
             return static_cast<int>(v);
     }
@@ -112,35 +112,57 @@ void apply_verify_mode(ContextState& s, VerifyMode mode) {
     SSL_CTX_set_verify(s.ctx.get(), flags, nullptr);
 }
 
+// The TLS 1.2-and-below list of a context as a cipher string, to restore it after a refusal
+// (OpenSSL replaces the list even when it then reports that nothing matched).
+std::string current_cipher_string(SSL_CTX* ctx) {
+    std::string out;
+    STACK_OF(SSL_CIPHER)* current = SSL_CTX_get_ciphers(ctx);
+    for (int i = 0; current != nullptr && i < sk_SSL_CIPHER_num(current); ++i) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(current, i);
+        if (std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3") {
+            continue;  // TLS 1.3 suites are configured separately and stay untouched
+        }
+        if (!out.empty()) {
+            out += ':';
+        }
+        out += SSL_CIPHER_get_name(c);
+    }
+    return out;
+}
+
+void restore_ciphers(SSL_CTX* ctx, const std::string& previous, int level) {
+    SSL_CTX_set_security_level(ctx, level);
+    if (!previous.empty()) {
+        SSL_CTX_set_cipher_list(ctx, previous.c_str());
+    }
+    ERR_clear_error();
+}
+
+}  // namespace
+
+namespace detail {
+
 void apply_ciphers(ContextState& s, std::string_view cipher_string, bool allow_lower_level) {
     SSL_CTX* ctx = s.ctx.get();
     const int level_before = SSL_CTX_get_security_level(ctx);
+    const std::string previous = current_cipher_string(ctx);
     std::string text(cipher_string);
-    // Keep the current list so a refused string leaves the context as it was.
-    STACK_OF(SSL_CIPHER)* current = SSL_CTX_get_ciphers(ctx);
-    std::string previous;
-    for (int i = 0; current != nullptr && i < sk_SSL_CIPHER_num(current); ++i) {
-        if (!previous.empty()) {
-            previous += ':';
-        }
-        previous += SSL_CIPHER_get_name(sk_SSL_CIPHER_value(current, i));
-    }
     if (SSL_CTX_set_cipher_list(ctx, text.c_str()) != 1) {
+        restore_ciphers(ctx, previous, level_before);
         // Python's wording: an empty selection is the common user error.
-        ERR_clear_error();
         throw SSLError(SSLErrc::ssl, "set_ciphers: No cipher can be selected. (" + text + ")");
     }
     if (!allow_lower_level && SSL_CTX_get_security_level(ctx) < level_before) {
-        SSL_CTX_set_security_level(ctx, level_before);
-        if (!previous.empty()) {
-            SSL_CTX_set_cipher_list(ctx, previous.c_str());
-        }
-        ERR_clear_error();
+        restore_ciphers(ctx, previous, level_before);
         throw std::invalid_argument("set_ciphers: the string lowers the security level below " +
                                     std::to_string(level_before) +
                                     "; use ctx.dangerous().set_ciphers(...)");
     }
 }
+
+}  // namespace detail
+
+namespace {
 
 CertificateInfo decode_or_empty(X509* cert) {
     return detail::decode_x509(cert);
@@ -516,7 +538,7 @@ CertStoreStats Context::cert_store_stats() const {
 }
 
 void Context::set_ciphers(std::string_view cipher_string) {
-    apply_ciphers(*state_, cipher_string, false);
+    detail::apply_ciphers(*state_, cipher_string, false);
 }
 
 void Context::set_ciphers(CipherPolicy policy) {
@@ -627,7 +649,9 @@ Context create_default_context(Purpose purpose, const std::string& cafile,
     if (!cadata.empty()) {
         ctx.load_verify_cadata(cadata);
     }
-    if (cafile.empty() && capath.empty() && cadata.empty()) {
+    if (cafile.empty() && capath.empty() && cadata.empty() &&
+        ctx.verify_mode() != VerifyMode::CERT_NONE) {
+        // As Python: only a context that verifies its peer needs the system store.
         ctx.load_default_certs(purpose);
     }
     // Python honours SSLKEYLOGFILE here (and only here): setting it is the explicit request.

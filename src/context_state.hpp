@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ossl/handles.hpp"
@@ -44,6 +45,13 @@ struct ContextState {
     // Whether this context may act as a client (PROTOCOL_TLS_SERVER cannot).
     bool can_be_client() const noexcept { return protocol != Protocol::PROTOCOL_TLS_SERVER; }
 };
+
+// set_ciphers; `allow_lower_level` is the dangerous() spelling. Restores the previous list when
+// it refuses.
+void apply_ciphers(ContextState& state, std::string_view cipher_string, bool allow_lower_level);
+
+// The lowest version this OpenSSL was built with (TLS 1.0 on Debian: SSLv3 is compiled out).
+int lowest_protocol_version() noexcept;
 
 // Sets every default of a new context (defaults.cpp): the one place to read them top to bottom.
 void apply_defaults(ContextState& state);

@@ -75,11 +75,7 @@ Settings& Settings::set_options(Options options) {
 }
 
 Settings& Settings::set_ciphers(std::string_view cipher_string) {
-    std::string text(cipher_string);
-    if (SSL_CTX_set_cipher_list(context_.state_->ctx.get(), text.c_str()) != 1) {
-        ERR_clear_error();
-        throw SSLError(SSLErrc::ssl, "set_ciphers: No cipher can be selected. (" + text + ")");
-    }
+    detail::apply_ciphers(*context_.state_, cipher_string, true);
     return *this;
 }
 

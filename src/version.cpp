@@ -7,26 +7,11 @@
 #include <climits>
 #include <stdexcept>
 
+#include "context_state.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 
 namespace tls {
-namespace {
-
-// A version is available when a context can be limited to it and OpenSSL keeps the limit.
-bool can_pin(int version) noexcept {
-    ossl::SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
-    if (!ctx) {
-        ERR_clear_error();
-        return false;
-    }
-    bool ok = SSL_CTX_set_min_proto_version(ctx.get(), version) == 1 &&
-              SSL_CTX_set_max_proto_version(ctx.get(), version) == 1;
-    ERR_clear_error();
-    return ok;
-}
-
-}  // namespace
 
 std::string openssl_version() {
     return OpenSSL_version(OPENSSL_VERSION);
@@ -44,21 +29,55 @@ std::tuple<int, int, int, int, int> openssl_version_info() noexcept {
             static_cast<int>(n & 0xF)};
 }
 
+// Python answers these from OpenSSL's build configuration (OPENSSL_NO_*), not from what a context
+// accepts: OpenSSL 3 accepts SSL3_VERSION as a bound even when SSLv3 is compiled out.
 bool HAS_SSLv3() noexcept {
-    return can_pin(SSL3_VERSION);
+#if defined(OPENSSL_NO_SSL3) || defined(OPENSSL_NO_SSL3_METHOD)
+    return false;
+#else
+    return true;
+#endif
 }
+
 bool HAS_TLSv1() noexcept {
-    return can_pin(TLS1_VERSION);
+#if defined(OPENSSL_NO_TLS1) || defined(OPENSSL_NO_TLS1_METHOD)
+    return false;
+#else
+    return true;
+#endif
 }
+
 bool HAS_TLSv1_1() noexcept {
-    return can_pin(TLS1_1_VERSION);
+#if defined(OPENSSL_NO_TLS1_1) || defined(OPENSSL_NO_TLS1_1_METHOD)
+    return false;
+#else
+    return true;
+#endif
 }
+
 bool HAS_TLSv1_2() noexcept {
-    return can_pin(TLS1_2_VERSION);
+#if defined(OPENSSL_NO_TLS1_2) || defined(OPENSSL_NO_TLS1_2_METHOD)
+    return false;
+#else
+    return true;
+#endif
 }
+
 bool HAS_TLSv1_3() noexcept {
-    return can_pin(TLS1_3_VERSION);
+#if defined(OPENSSL_NO_TLS1_3)
+    return false;
+#else
+    return true;
+#endif
 }
+
+namespace detail {
+
+int lowest_protocol_version() noexcept {
+    return HAS_SSLv3() ? SSL3_VERSION : TLS1_VERSION;
+}
+
+}  // namespace detail
 
 Bytes RAND_bytes(std::size_t n) {
     if (n > static_cast<std::size_t>(INT_MAX)) {

@@ -58,6 +58,15 @@ struct CertificateInfo {
     bool empty() const noexcept {
         return subject.empty() && issuer.empty() && version == 0 && serial_number.empty();
     }
+
+    friend bool operator==(const CertificateInfo& a, const CertificateInfo& b) {
+        return a.subject == b.subject && a.issuer == b.issuer && a.version == b.version &&
+               a.serial_number == b.serial_number && a.not_before == b.not_before &&
+               a.not_after == b.not_after && a.subject_alt_name == b.subject_alt_name &&
+               a.ocsp == b.ocsp && a.ca_issuers == b.ca_issuers &&
+               a.crl_distribution_points == b.crl_distribution_points;
+    }
+    friend bool operator!=(const CertificateInfo& a, const CertificateInfo& b) { return !(a == b); }
 };
 
 /// Decodes one certificate (PEM or DER, detected) into Python's getpeercert() shape, exactly as

@@ -15,4 +15,5 @@
 #include "tls/object.hpp"
 #include "tls/pki.hpp"
 #include "tls/socket.hpp"
+#include "tls/verify.hpp"
 #include "tls/version.hpp"
