@@ -1,0 +1,168 @@
+// Cipher suites and ALPN of a tls::Context.
+#include "tls/context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <sys/stat.h>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "certificate_decode.hpp"
+#include "context_state.hpp"
+#include "ossl/error.hpp"
+#include "pem_loading.hpp"
+#include "tls/dangerous.hpp"
+#include "tls/errors.hpp"
+
+namespace tls {
+namespace {
+
+using detail::ContextState;
+
+// The TLS 1.2-and-below list of a context as a cipher string, to restore it after a refusal
+// (OpenSSL replaces the list even when it then reports that nothing matched).
+std::string current_cipher_string(SSL_CTX* ctx) {
+    std::string out;
+    STACK_OF(SSL_CIPHER)* current = SSL_CTX_get_ciphers(ctx);
+    for (int i = 0; current != nullptr && i < sk_SSL_CIPHER_num(current); ++i) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(current, i);
+        if (std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3") {
+            continue;  // TLS 1.3 suites are configured separately and stay untouched
+        }
+        if (!out.empty()) {
+            out += ':';
+        }
+        out += SSL_CIPHER_get_name(c);
+    }
+    return out;
+}
+
+void restore_ciphers(SSL_CTX* ctx, const std::string& previous, int level) {
+    SSL_CTX_set_security_level(ctx, level);
+    if (!previous.empty()) {
+        SSL_CTX_set_cipher_list(ctx, previous.c_str());
+    }
+    ERR_clear_error();
+}
+
+}  // namespace
+
+namespace detail {
+
+void apply_ciphers(ContextState& s, std::string_view cipher_string, bool allow_lower_level) {
+    SSL_CTX* ctx = s.ctx.get();
+    const int level_before = SSL_CTX_get_security_level(ctx);
+    const std::string previous = current_cipher_string(ctx);
+    std::string text(cipher_string);
+    if (SSL_CTX_set_cipher_list(ctx, text.c_str()) != 1) {
+        restore_ciphers(ctx, previous, level_before);
+        // Python's wording: an empty selection is the common user error.
+        throw SSLError(SSLErrc::ssl, "set_ciphers: No cipher can be selected. (" + text + ")");
+    }
+    if (!allow_lower_level && SSL_CTX_get_security_level(ctx) < level_before) {
+        restore_ciphers(ctx, previous, level_before);
+        throw std::invalid_argument("set_ciphers: the string lowers the security level below " +
+                                    std::to_string(level_before) +
+                                    "; use ctx.dangerous().set_ciphers(...)");
+    }
+}
+
+}  // namespace detail
+
+void Context::set_ciphers(std::string_view cipher_string) {
+    detail::apply_ciphers(*state_, cipher_string, false);
+}
+
+void Context::set_ciphers(CipherPolicy policy) {
+    set_ciphers(cipher_string(policy));
+}
+
+namespace {
+
+std::optional<std::string> long_name(int nid) {
+    if (nid == NID_undef) {
+        return std::nullopt;
+    }
+    const char* ln = OBJ_nid2ln(nid);
+    return ln != nullptr ? std::optional<std::string>(ln) : std::nullopt;
+}
+
+}  // namespace
+
+std::vector<CipherInfo> Context::get_ciphers() const {
+    // Python asks an SSL made from the context: the list then includes the TLS 1.3 suites.
+    ossl::SslPtr ssl(SSL_new(state_->ctx.get()));
+    if (!ssl) {
+        ossl::throw_error("get_ciphers", "cannot create an SSL object");
+    }
+    std::vector<CipherInfo> out;
+    STACK_OF(SSL_CIPHER)* ciphers = SSL_get_ciphers(ssl.get());
+    for (int i = 0; ciphers != nullptr && i < sk_SSL_CIPHER_num(ciphers); ++i) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(ciphers, i);
+        CipherInfo info;
+        info.id = SSL_CIPHER_get_id(c);
+        info.name = SSL_CIPHER_get_name(c);
+        info.protocol = SSL_CIPHER_get_version(c);
+        char buf[256];
+        info.description = SSL_CIPHER_description(c, buf, sizeof buf);
+        while (!info.description.empty() &&
+               (info.description.back() == '\n' || info.description.back() == ' ')) {
+            info.description.pop_back();
+        }
+        info.strength_bits = SSL_CIPHER_get_bits(c, &info.alg_bits);
+        info.aead = SSL_CIPHER_is_aead(c) != 0;
+        info.symmetric = long_name(SSL_CIPHER_get_cipher_nid(c));
+        info.digest = long_name(SSL_CIPHER_get_digest_nid(c));
+        info.kea = long_name(SSL_CIPHER_get_kx_nid(c));
+        info.auth = long_name(SSL_CIPHER_get_auth_nid(c));
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+namespace {
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) noexcept {
+    auto* state = static_cast<ContextState*>(arg);
+    if (state->alpn_wire.empty()) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    unsigned char* selected = nullptr;
+    // The server's order wins (SSL_select_next_proto's first list), as in Python.
+    int r = SSL_select_next_proto(&selected, outlen, state->alpn_wire.data(),
+                                  static_cast<unsigned int>(state->alpn_wire.size()), in, inlen);
+    if (r != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+void Context::set_alpn_protocols(const std::vector<std::string>& protocols) {
+    std::vector<unsigned char> wire;
+    for (const std::string& p : protocols) {
+        if (p.empty() || p.size() > 255) {
+            throw std::invalid_argument(
+                "set_alpn_protocols: protocol names must be 1 to 255 bytes");
+        }
+        wire.push_back(static_cast<unsigned char>(p.size()));
+        wire.insert(wire.end(), p.begin(), p.end());
+    }
+    if (wire.size() > 65535) {
+        throw std::invalid_argument("set_alpn_protocols: the protocol list is too long");
+    }
+    // SSL_CTX_set_alpn_protos returns 0 on success (unlike most of OpenSSL).
+    if (SSL_CTX_set_alpn_protos(state_->ctx.get(), wire.data(),
+                                static_cast<unsigned int>(wire.size())) != 0) {
+        ossl::throw_error("set_alpn_protocols", "cannot set the ALPN list");
+    }
+    state_->alpn_wire = std::move(wire);
+    SSL_CTX_set_alpn_select_cb(state_->ctx.get(), &select_alpn, state_.get());
+}
+
+}  // namespace tls

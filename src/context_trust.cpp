@@ -1,0 +1,312 @@
+// Certificates, keys and trust anchors of a tls::Context.
+#include "tls/context.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <sys/stat.h>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "certificate_decode.hpp"
+#include "context_state.hpp"
+#include "ossl/error.hpp"
+#include "pem_loading.hpp"
+#include "tls/dangerous.hpp"
+#include "tls/errors.hpp"
+
+namespace tls {
+namespace detail {
+
+void ContextState::ensure_default_trust() {
+    if (trust_configured) {
+        return;
+    }
+    std::call_once(default_trust_once, [this] {
+        // Like Python's set_default_verify_paths, a missing system store is not an error here:
+        // verification will then fail with "unable to get local issuer certificate".
+        SSL_CTX_set_default_verify_paths(ctx.get());
+        ERR_clear_error();
+    });
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::ContextState;
+
+CertificateInfo decode_or_empty(X509* cert) {
+    return detail::decode_x509(cert);
+}
+
+template <typename Fn>
+void for_each_store_object(SSL_CTX* ctx, Fn&& fn) {
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    // get0_objects is not locked; callers configure a context before sharing it (see header).
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+        fn(sk_X509_OBJECT_value(objects, i));
+    }
+}
+
+void load_pem_trust(ContextState& s, std::string_view pem, const char* operation) {
+    ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) {
+        ossl::throw_error(operation, "cannot allocate a memory BIO");
+    }
+    STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
+    std::unique_ptr<STACK_OF(X509_INFO), void (*)(STACK_OF(X509_INFO)*)> owner(
+        infos, [](STACK_OF(X509_INFO) * p) { sk_X509_INFO_pop_free(p, X509_INFO_free); });
+    if (infos == nullptr) {
+        ossl::throw_error(operation, "no certificate or CRL found in cadata");
+    }
+    X509_STORE* store = SSL_CTX_get_cert_store(s.ctx.get());
+    int loaded = 0;
+    for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+        X509_INFO* info = sk_X509_INFO_value(infos, i);
+        // X509_STORE_add_* take their own reference; `owner` frees ours.
+        if (info->x509 != nullptr) {
+            if (X509_STORE_add_cert(store, info->x509) != 1) {
+                ossl::throw_error(operation, "cannot add a certificate to the store");
+            }
+            ++loaded;
+        }
+        if (info->crl != nullptr) {
+            if (X509_STORE_add_crl(store, info->crl) != 1) {
+                ossl::throw_error(operation, "cannot add a CRL to the store");
+            }
+            ++loaded;
+        }
+    }
+    ERR_clear_error();
+    if (loaded == 0) {
+        throw SSLError(SSLErrc::ssl,
+                       std::string(operation) + ": no certificate or CRL found in cadata");
+    }
+    s.trust_configured = true;
+}
+
+}  // namespace
+
+void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
+                              std::string_view password) {
+    std::string chain = detail::read_file(certfile, "load_cert_chain");
+    std::string key =
+        keyfile.empty() ? std::string() : detail::read_file(keyfile, "load_cert_chain");
+    load_cert_chain_pem(chain, key, password);
+    OPENSSL_cleanse(key.data(), key.size());
+    OPENSSL_cleanse(chain.data(), chain.size());
+}
+
+namespace {
+
+void load_chain_and_key(ContextState& s, std::string_view chain_pem, std::string_view key_pem,
+                        detail::PasswordSource& password) {
+    const char* op = "load_cert_chain";
+    SSL_CTX* ctx = s.ctx.get();
+    ossl::BioPtr chain_bio(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
+    if (!chain_bio) {
+        ossl::throw_error(op, "cannot allocate a memory BIO");
+    }
+    ossl::X509Ptr leaf(PEM_read_bio_X509_AUX(chain_bio.get(), nullptr, nullptr, nullptr));
+    if (!leaf) {
+        ossl::throw_error(op, "no certificate found in the certificate chain PEM");
+    }
+    ossl::X509StackPtr intermediates(sk_X509_new_null());
+    while (ossl::X509Ptr next{PEM_read_bio_X509(chain_bio.get(), nullptr, nullptr, nullptr)}) {
+        if (sk_X509_push(intermediates.get(), next.get()) == 0) {
+            ossl::throw_error(op, "cannot store an intermediate certificate");
+        }
+        next.release();  // the stack owns it now
+    }
+    // Reading stops at end of input with a "no start line" error: not a failure.
+    unsigned long last = ERR_peek_last_error();
+    if (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+    } else if (last != 0) {
+        ossl::throw_error(op, "malformed certificate in the chain PEM");
+    }
+
+    std::string_view key_source = key_pem.empty() ? chain_pem : key_pem;
+    ossl::BioPtr key_bio(BIO_new_mem_buf(key_source.data(), static_cast<int>(key_source.size())));
+    if (!key_bio) {
+        ossl::throw_error(op, "cannot allocate a memory BIO");
+    }
+    ossl::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr,
+                                                 &detail::PasswordSource::trampoline, &password));
+    password.rethrow_if_failed();
+    if (!key) {
+        ossl::throw_error(op, "cannot load the private key (wrong password or not a key)");
+    }
+    if (SSL_CTX_use_certificate(ctx, leaf.get()) != 1) {
+        ossl::throw_error(op, "cannot use the certificate");
+    }
+    // set1: the context takes its own references to the chain certificates.
+    if (SSL_CTX_set1_chain(ctx, intermediates.get()) != 1) {
+        ossl::throw_error(op, "cannot use the certificate chain");
+    }
+    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
+        ossl::throw_error(op, "the private key does not match the certificate");
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        ossl::throw_error(op, "the private key does not match the certificate");
+    }
+}
+
+}  // namespace
+
+void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
+                              const PasswordCallback& password) {
+    std::string chain = detail::read_file(certfile, "load_cert_chain");
+    std::string key =
+        keyfile.empty() ? std::string() : detail::read_file(keyfile, "load_cert_chain");
+    detail::PasswordSource source({}, &password);
+    try {
+        load_chain_and_key(*state_, chain, key, source);
+    } catch (...) {
+        OPENSSL_cleanse(key.data(), key.size());
+        throw;
+    }
+    OPENSSL_cleanse(key.data(), key.size());
+}
+
+void Context::load_cert_chain_pem(std::string_view chain_pem, std::string_view key_pem,
+                                  std::string_view password) {
+    detail::PasswordSource source(password, nullptr);
+    load_chain_and_key(*state_, chain_pem, key_pem, source);
+}
+
+void Context::load_verify_locations(const std::string& cafile, const std::string& capath) {
+    const char* op = "load_verify_locations";
+    if (cafile.empty() && capath.empty()) {
+        throw std::invalid_argument(
+            "load_verify_locations: cafile, capath and cadata cannot be all omitted");
+    }
+    SSL_CTX* ctx = state_->ctx.get();
+    if (!cafile.empty()) {
+        // Checked first so a missing file is an OSError-like std::system_error, as in Python.
+        (void)detail::read_file(cafile, op);
+        if (SSL_CTX_load_verify_file(ctx, cafile.c_str()) != 1) {
+            ossl::throw_error(op, "no certificate or CRL found in '" + cafile + "'");
+        }
+    }
+    if (!capath.empty()) {
+        struct stat st {};
+        if (::stat(capath.c_str(), &st) != 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    std::string(op) + ": cannot open '" + capath + "'");
+        }
+        if (SSL_CTX_load_verify_dir(ctx, capath.c_str()) != 1) {
+            ossl::throw_error(op, "cannot use directory '" + capath + "'");
+        }
+    }
+    state_->trust_configured = true;
+}
+
+void Context::load_verify_cadata(std::string_view pem) {
+    load_pem_trust(*state_, pem, "load_verify_locations");
+}
+
+void Context::load_verify_cadata(const Bytes& der) {
+    const char* op = "load_verify_locations";
+    X509_STORE* store = SSL_CTX_get_cert_store(state_->ctx.get());
+    const unsigned char* p = der.data();
+    const unsigned char* end = der.data() + der.size();
+    int loaded = 0;
+    while (p < end) {
+        ossl::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(end - p)));
+        if (!cert) {
+            ossl::throw_error(op, "malformed DER certificate in cadata");
+        }
+        if (X509_STORE_add_cert(store, cert.get()) != 1) {
+            ossl::throw_error(op, "cannot add a certificate to the store");
+        }
+        ++loaded;
+    }
+    if (loaded == 0) {
+        throw SSLError(SSLErrc::ssl, std::string(op) + ": no certificate found in cadata");
+    }
+    state_->trust_configured = true;
+}
+
+void Context::load_default_certs(Purpose) {
+    set_default_verify_paths();
+}
+
+void Context::set_default_verify_paths() {
+    // Python does not report failure here either: a machine without a CA bundle still works
+    // with explicitly loaded anchors.
+    SSL_CTX_set_default_verify_paths(state_->ctx.get());
+    ERR_clear_error();
+    state_->trust_configured = true;
+}
+
+std::vector<CertificateInfo> Context::get_ca_certs() const {
+    std::vector<CertificateInfo> out;
+    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+        X509* cert = X509_OBJECT_get0_X509(obj);
+        if (cert != nullptr && X509_check_ca(cert) != 0) {
+            out.push_back(decode_or_empty(cert));
+        }
+    });
+    return out;
+}
+
+std::vector<Bytes> Context::get_ca_certs_der() const {
+    std::vector<Bytes> out;
+    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+        X509* cert = X509_OBJECT_get0_X509(obj);
+        if (cert != nullptr && X509_check_ca(cert) != 0) {
+            int len = i2d_X509(cert, nullptr);
+            Bytes der(static_cast<std::size_t>(len > 0 ? len : 0));
+            unsigned char* p = der.data();
+            i2d_X509(cert, &p);
+            out.push_back(std::move(der));
+        }
+    });
+    return out;
+}
+
+CertStoreStats Context::cert_store_stats() const {
+    CertStoreStats stats;
+    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+        switch (X509_OBJECT_get_type(obj)) {
+            case X509_LU_X509:
+                ++stats.x509;
+                if (X509_check_ca(X509_OBJECT_get0_X509(obj)) != 0) {
+                    ++stats.x509_ca;
+                }
+                break;
+            case X509_LU_CRL:
+                ++stats.crl;
+                break;
+            default:
+                break;
+        }
+    });
+    return stats;
+}
+
+DefaultVerifyPaths get_default_verify_paths() {
+    DefaultVerifyPaths paths;
+    paths.openssl_cafile_env = X509_get_default_cert_file_env();
+    paths.openssl_cafile = X509_get_default_cert_file();
+    paths.openssl_capath_env = X509_get_default_cert_dir_env();
+    paths.openssl_capath = X509_get_default_cert_dir();
+    const char* env_file = std::getenv(paths.openssl_cafile_env.c_str());
+    const char* env_dir = std::getenv(paths.openssl_capath_env.c_str());
+    std::string cafile = env_file != nullptr ? env_file : paths.openssl_cafile;
+    std::string capath = env_dir != nullptr ? env_dir : paths.openssl_capath;
+    struct stat st {};
+    if (::stat(cafile.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        paths.cafile = cafile;
+    }
+    if (::stat(capath.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        paths.capath = capath;
+    }
+    return paths;
+}
+
+}  // namespace tls
