@@ -22,7 +22,12 @@ const detail::Engine& Connection::engine(const char* operation) const {
 }
 
 void Connection::throw_last(const char* operation) const {
-    throw_error(engine(operation).last_error());
+    engine(operation);
+    // A user callback's own exception beats the generic handshake failure it caused.
+    if (std::exception_ptr failure = engine_->take_failure()) {
+        std::rethrow_exception(failure);
+    }
+    throw_error(engine_->last_error());
 }
 
 std::optional<CertificateInfo> Connection::getpeercert() const {

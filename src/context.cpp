@@ -243,10 +243,7 @@ Context create_default_context(Purpose purpose, const std::string& cafile,
         // As Python: only a context that verifies its peer needs the system store.
         ctx.load_default_certs(purpose);
     }
-    // Python honours SSLKEYLOGFILE here (and only here): setting it is the explicit request.
-    if (const char* keylog = std::getenv("SSLKEYLOGFILE"); keylog != nullptr && *keylog != '\0') {
-        ctx.dangerous().set_keylog_filename(keylog);
-    }
+    detail::honour_sslkeylogfile(ctx);
     return ctx;
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -219,6 +220,17 @@ void Context::set_msg_callback(MessageCallback callback) {
         SSL_CTX_set_msg_callback(state_->ctx.get(), nullptr);
     }
 }
+
+namespace detail {
+
+void honour_sslkeylogfile(Context& context) {
+    const char* path = std::getenv("SSLKEYLOGFILE");
+    if (path != nullptr && *path != '\0') {
+        context.dangerous().set_keylog_filename(path);
+    }
+}
+
+}  // namespace detail
 
 namespace dangerous {
 

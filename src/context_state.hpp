@@ -50,6 +50,10 @@ struct ContextState {
 // it refuses.
 void apply_ciphers(ContextState& state, std::string_view cipher_string, bool allow_lower_level);
 
+// Python's create_default_context() and _create_unverified_context() (and only they) turn on key
+// logging when SSLKEYLOGFILE names a file: setting the variable is the explicit request.
+void honour_sslkeylogfile(Context& context);
+
 // The lowest version this OpenSSL was built with (TLS 1.0 on Debian: SSLv3 is compiled out).
 int lowest_protocol_version() noexcept;
 

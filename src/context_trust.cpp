@@ -88,6 +88,28 @@ void load_pem_trust(ContextState& s, std::string_view pem, const char* operation
     s.trust_configured = true;
 }
 
+void load_der_trust_file(ContextState& s, const std::string& der, const std::string& path,
+                         const char* operation) {
+    X509_STORE* store = SSL_CTX_get_cert_store(s.ctx.get());
+    const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
+    const unsigned char* p = begin;
+    if (ossl::X509Ptr cert{d2i_X509(nullptr, &p, static_cast<long>(der.size()))}) {
+        if (X509_STORE_add_cert(store, cert.get()) != 1) {
+            ossl::throw_error(operation, "cannot add the certificate in '" + path + "'");
+        }
+        return;
+    }
+    ERR_clear_error();
+    p = begin;
+    if (ossl::X509CrlPtr crl{d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size()))}) {
+        if (X509_STORE_add_crl(store, crl.get()) != 1) {
+            ossl::throw_error(operation, "cannot add the CRL in '" + path + "'");
+        }
+        return;
+    }
+    ossl::throw_error(operation, "no certificate or CRL found in '" + path + "'");
+}
+
 }  // namespace
 
 void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
@@ -187,8 +209,11 @@ void Context::load_verify_locations(const std::string& cafile, const std::string
     SSL_CTX* ctx = state_->ctx.get();
     if (!cafile.empty()) {
         // Checked first so a missing file is an OSError-like std::system_error, as in Python.
-        (void)detail::read_file(cafile, op);
-        if (SSL_CTX_load_verify_file(ctx, cafile.c_str()) != 1) {
+        const std::string contents = detail::read_file(cafile, op);
+        if (contents.find("-----BEGIN") == std::string::npos) {
+            // Python (3.5+) also takes a DER file: a single certificate or CRL.
+            load_der_trust_file(*state_, contents, cafile, op);
+        } else if (SSL_CTX_load_verify_file(ctx, cafile.c_str()) != 1) {
             ossl::throw_error(op, "no certificate or CRL found in '" + cafile + "'");
         }
     }

@@ -82,6 +82,7 @@ Settings& Settings::set_ciphers(std::string_view cipher_string) {
 Context create_unverified_context() {
     Context ctx(Protocol::PROTOCOL_TLS_CLIENT);
     ctx.dangerous().disable_verification();
+    detail::honour_sslkeylogfile(ctx);
     return ctx;
 }
 

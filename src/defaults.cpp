@@ -4,9 +4,9 @@
 
 #include "context_state.hpp"
 #include "ex_data.hpp"
-#include "verify_policy.hpp"
 #include "ossl/error.hpp"
 #include "tls/ciphers.hpp"
+#include "verify_policy.hpp"
 
 namespace tls::detail {
 namespace {

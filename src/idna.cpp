@@ -1,5 +1,6 @@
 #include "idna.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -31,8 +32,57 @@ std::vector<std::uint32_t> decode_utf8(std::string_view s) {
             }
             cp = (cp << 6) | (cc & 0x3F);
         }
+        // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8 (RFC 3629).
+        static constexpr std::uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kMinimum[extra] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+            throw std::invalid_argument("server_hostname is not valid UTF-8");
+        }
         out.push_back(cp);
         i += static_cast<std::size_t>(extra) + 1;
+    }
+    return out;
+}
+
+// The part of nameprep's case folding (RFC 3491, table B.2) that covers the Latin, Greek and
+// Cyrillic alphabets; other scripts are passed through unchanged.
+std::uint32_t fold(std::uint32_t c) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
+        return c + 0x20;
+    }
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14A && c <= 0x177)) {
+        return c | 1;  // Latin Extended-A pairs: upper case at even code points
+    }
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E)) {
+        return (c & 1) != 0 ? c + 1 : c;  // pairs with upper case at odd code points
+    }
+    if (c == 0x178) {
+        return 0xFF;  // Ÿ
+    }
+    if ((c >= 0x391 && c <= 0x3A9 && c != 0x3A2)) {
+        return c + 0x20;  // Greek capitals
+    }
+    if (c == 0x3C2) {
+        return 0x3C3;  // final sigma folds to sigma
+    }
+    if (c >= 0x410 && c <= 0x42F) {
+        return c + 0x20;  // Cyrillic capitals
+    }
+    if (c >= 0x400 && c <= 0x40F) {
+        return c + 0x50;
+    }
+    return c;
+}
+
+std::vector<std::uint32_t> fold_case(const std::vector<std::uint32_t>& in) {
+    std::vector<std::uint32_t> out;
+    out.reserve(in.size());
+    for (std::uint32_t c : in) {
+        if (c == 0xDF) {  // ß folds to "ss" in IDNA2003, as Python's codec does
+            out.push_back('s');
+            out.push_back('s');
+        } else {
+            out.push_back(fold(c));
+        }
     }
     return out;
 }
@@ -119,20 +169,24 @@ std::string to_a_label(std::string_view host) {
         std::size_t dot = host.find('.', start);
         std::string_view label =
             host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
-        std::vector<std::uint32_t> cps = decode_utf8(label);
-        bool label_ascii = true;
-        for (std::uint32_t& c : cps) {
-            // The part of nameprep's case folding that covers ASCII and Latin-1 letters.
-            if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) {
-                c += 0x20;
-            }
-            label_ascii = label_ascii && c < 0x80;
-        }
-        if (!out.empty() || start > 0) {
+        if (start > 0) {
             out += '.';
         }
-        if (label_ascii) {
+        // ASCII labels pass unchanged (IDNA2003 applies nameprep only to non-ASCII labels); a
+        // non-ASCII label may fold to ASCII ("straße" to "strasse").
+        const bool was_ascii = std::all_of(label.begin(), label.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x80;
+        });
+        std::vector<std::uint32_t> cps =
+            was_ascii ? std::vector<std::uint32_t>{} : fold_case(decode_utf8(label));
+        const bool folds_to_ascii =
+            std::all_of(cps.begin(), cps.end(), [](std::uint32_t c) { return c < 0x80; });
+        if (was_ascii) {
             out.append(label.begin(), label.end());
+        } else if (folds_to_ascii) {
+            for (std::uint32_t c : cps) {
+                out += static_cast<char>(c);
+            }
         } else {
             out += "xn--" + punycode(cps);
         }

@@ -7,8 +7,9 @@
 
 namespace tls::detail {
 
-// ASCII names come back unchanged. Non-ASCII labels are lower-cased where they are ASCII
-// letters and Punycode-encoded; full IDNA nameprep (Unicode case folding, NFKC) is not applied.
+// ASCII names come back unchanged. Non-ASCII labels are case-folded (Latin, Greek and Cyrillic,
+// ß to "ss", as IDNA2003) and Punycode-encoded; the rest of nameprep (NFKC normalization,
+// other scripts' case folding) is not applied.
 // @throws std::invalid_argument for invalid UTF-8 or a label that cannot be encoded.
 std::string to_a_label(std::string_view host);
 

@@ -103,7 +103,8 @@ int connect_one(const addrinfo* ai, Timeout timeout) {
 
 }  // namespace
 
-Socket connect(const Context& context, std::string_view host, std::uint16_t port, Timeout timeout) {
+Socket connect(const Context& context, std::string_view host, std::uint16_t port, Timeout timeout,
+               const Session& session) {
     auto addresses = resolve(host, port, false);
     std::system_error last(std::make_error_code(std::errc::host_unreachable),
                            "connect: no address for " + std::string(host));
@@ -117,6 +118,7 @@ Socket connect(const Context& context, std::string_view host, std::uint16_t port
         }
         WrapOptions options = WrapOptions::client(std::string(host));
         options.do_handshake_on_connect = false;
+        options.session = session;
         Socket socket = context.wrap_socket(fd, FdOwnership::adopt, options);
         socket.settimeout(timeout);
         socket.do_handshake();

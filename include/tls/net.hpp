@@ -17,8 +17,10 @@ namespace tls {
 /// per operation. The returned Socket keeps that timeout.
 /// @throws std::system_error for resolution or connection failures (timed_out after `timeout`),
 /// SSLCertVerificationError / SSLError for handshake failures.
+/// `session`, when not empty, is offered for resumption (see tls/session.hpp).
 TLS_API Socket connect(const Context& context, std::string_view host, std::uint16_t port,
-                       Timeout timeout = std::chrono::seconds(30));
+                       Timeout timeout = std::chrono::seconds(30),
+                       const Session& session = Session());
 
 /// A listening TCP socket that hands out server-side tls::Sockets.
 class TLS_API Listener {
