@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
 test_packages=(clang libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
-               libbenchmark-dev ca-certificates util-linux iproute2 procps)
+               libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
+               python3-matplotlib)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -33,3 +33,50 @@ timeout 20 "$ex/example_wrap_existing_fd" 127.0.0.1 "$port" "$tmp/ca.pem" localh
 wait
 timeout 20 "$ex/example_mutual_tls" | grep -q "hello, alice"
 echo "examples: client, wrap_existing_fd and mutual_tls ran against real servers"
+
+# Sans-I/O: both make their own throw-away CA and must print their success line.
+timeout 20 "$ex/example_memory_pair" | grep -q "memory_pair: hello echoed over TLSv1.3"
+if [[ -x "$ex/example_asio_object" ]]; then
+  timeout 20 "$ex/example_asio_object" | grep -q 'asio_object: client received "hello" back'
+else
+  echo "examples: asio_object not built (no asio.hpp); skipped"
+fi
+
+# The epoll echo server: three Python clients at once, each echoing 192 KiB; it must then exit 0
+# by itself (--max-connections 3).
+timeout 30 "$ex/example_epoll_echo_server" "$tmp/cert.pem" "$tmp/key.pem" 0 \
+  --max-connections 3 >"$tmp/epoll.out" &
+epoll_pid=$!
+for _ in $(seq 100); do
+  grep -q listening "$tmp/epoll.out" 2>/dev/null && break
+  sleep 0.05
+done
+epoll_port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/epoll.out")
+timeout 20 python3 - "$epoll_port" "$tmp/ca.pem" <<'PY'
+import socket, ssl, sys, threading
+port, cafile = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cafile)
+socks = [ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                         server_hostname="localhost") for _ in range(3)]  # all open at once
+ok = []
+def echo(i, s):
+    data = bytes([i]) * 16384
+    got = b""
+    for _ in range(12):  # one record out, then its echo back: no deadlock, no threads per socket
+        s.sendall(data)
+        want = len(got) + len(data)
+        while len(got) < want:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    s.unwrap().close()  # close_notify both ways
+    ok.append(got == data * 12)
+threads = [threading.Thread(target=echo, args=(i, s)) for i, s in enumerate(socks)]
+for t in threads: t.start()
+for t in threads: t.join()
+sys.exit(0 if ok == [True] * 3 else 1)
+PY
+wait "$epoll_pid"
+grep -q "served 3 connections" "$tmp/epoll.out"
+echo "examples: memory_pair, asio_object and epoll_echo_server (3 concurrent clients) passed"

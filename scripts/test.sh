@@ -20,13 +20,17 @@ build() {  # build DIR CXX [cmake args...]
 }
 
 echo "== g++: build and full test suite"
-build build/gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build/gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSCTX_BUILD_BENCH=ON
 ctest --test-dir build/gcc -j "$jobs" --output-on-failure --timeout 300
 stage "g++: full suite passed"
 
 echo "== examples"
 scripts/run-examples.sh build/gcc
 stage "examples: passed"
+
+echo "== benchmarks, quick mode (proves they build and run; figures: bench/README.md)"
+python3 bench/run.py --build build/gcc --quick
+stage "bench --quick: ran"
 
 echo "== packaging: find_package(tlsctx) from an installed tree"
 rm -rf build/pkg-install build/pkg-consumer

@@ -184,11 +184,20 @@ VerifyFlags Context::verify_flags() const noexcept {
 }
 
 void Context::set_verify_flags(VerifyFlags flags) {
-    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(state_->ctx.get());
-    unsigned long current = X509_VERIFY_PARAM_get_flags(param);
-    unsigned long wanted = static_cast<unsigned long>(flags);
-    X509_VERIFY_PARAM_clear_flags(param, current & ~wanted);
-    X509_VERIFY_PARAM_set_flags(param, wanted & ~current);
+    const VerifyFlags named =
+        VerifyFlags::VERIFY_CRL_CHECK_CHAIN | VerifyFlags::VERIFY_X509_STRICT |
+        VerifyFlags::VERIFY_ALLOW_PROXY_CERTS | VerifyFlags::VERIFY_X509_TRUSTED_FIRST |
+        VerifyFlags::VERIFY_X509_PARTIAL_CHAIN;
+    const bool unnamed_bits = (flags & ~named) != VerifyFlags::VERIFY_DEFAULT;
+    const bool drops_strict = has(verify_flags(), VerifyFlags::VERIFY_X509_STRICT) &&
+                              !has(flags, VerifyFlags::VERIFY_X509_STRICT);
+    if (unnamed_bits || drops_strict) {
+        // OpenSSL's other flags include "ignore critical extensions" and "no time check".
+        throw std::invalid_argument(
+            "set_verify_flags: clearing VERIFY_X509_STRICT or setting flags tlsctx does not name "
+            "weakens verification; use ctx.dangerous().set_verify_flags(...)");
+    }
+    dangerous().set_verify_flags(flags);
 }
 
 TLSVersion Context::minimum_version() const noexcept {

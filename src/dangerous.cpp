@@ -57,6 +57,15 @@ Settings& Settings::set_minimum_version(TLSVersion version) {
     return *this;
 }
 
+Settings& Settings::set_verify_flags(VerifyFlags flags) {
+    X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context_.state_->ctx.get());
+    const unsigned long current = X509_VERIFY_PARAM_get_flags(param);
+    const auto wanted = static_cast<unsigned long>(flags);
+    X509_VERIFY_PARAM_clear_flags(param, current & ~wanted);
+    X509_VERIFY_PARAM_set_flags(param, wanted & ~current);
+    return *this;
+}
+
 Settings& Settings::set_security_level(int level) {
     if (level < 0 || level > 5) {
         throw std::invalid_argument("set_security_level: OpenSSL security levels are 0 to 5");

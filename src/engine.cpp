@@ -35,8 +35,8 @@ void validate_hostname(const std::string& host) {
 
 }  // namespace
 
-Engine::Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname,
-               const Session& session)
+Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
+               std::string_view server_hostname, const Session& session)
     : context_(std::move(context)),
       server_side_(server_side),
       server_hostname_(to_a_label(server_hostname)) {
@@ -116,7 +116,11 @@ void Engine::set_transport(ossl::BioPtr incoming, ossl::BioPtr outgoing) {
 
 template <typename Call>
 std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
-    ERR_clear_error();
+    // SSL_get_error needs an empty queue before the call. Clearing an already empty queue costs
+    // about 800 instructions in OpenSSL 3.0 (it walks every slot), so only clear a dirty one.
+    if (ERR_peek_error() != 0) {
+        ERR_clear_error();
+    }
     errno = 0;
     int ret = call();
     if (callback_failure_) {
@@ -135,9 +139,11 @@ std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
     const int ssl_error = SSL_get_error(ssl_.get(), ret);
     const int saved_errno = errno;
     // Would-block is the hot path of every event loop: report it without building messages.
+    // (SSL_get_error reports these only when the queue is empty, so there is nothing to clear.)
     if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-        ERR_clear_error();
-        last_error_ = ErrorInfo{};
+        if (!last_error_.message.empty() || last_error_.openssl_error != 0) {
+            last_error_ = ErrorInfo{};
+        }
         last_error_.code = make_error_code(ssl_error == SSL_ERROR_WANT_READ ? SSLErrc::want_read
                                                                             : SSLErrc::want_write);
         return last_error_.code;

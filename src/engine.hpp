@@ -27,8 +27,8 @@ class Engine {
   public:
     // Creates the SSL for one connection: role, SNI, host-name check, session to resume. Throws
     // std::invalid_argument for a client with check_hostname and no server_hostname.
-    Engine(std::shared_ptr<ContextState> context, bool server_side, std::string server_hostname,
-           const Session& session = Session());
+    Engine(std::shared_ptr<ContextState> context, bool server_side,
+           std::string_view server_hostname, const Session& session = Session());
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -191,9 +192,33 @@ Socket Listener::accept_unhandshaken() {
 }
 
 Socket Listener::accept(Timeout timeout) {
+    // One deadline for both the wait for a client and its handshake.
+    const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+    if (timeout) {
+        pollfd p{fd_, POLLIN, 0};
+        int r;
+        do {
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            r = ::poll(&p, 1,
+                       static_cast<int>(
+                           std::max<long long>(0, std::min<long long>(left.count(), INT32_MAX))));
+        } while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            throw_errno(errno, "Listener: poll");
+        }
+        if (r == 0) {
+            throw std::system_error(std::make_error_code(std::errc::timed_out),
+                                    "Listener: accept timed out");
+        }
+    }
     Socket socket = accept_unhandshaken();
-    socket.settimeout(timeout);
+    if (timeout) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        socket.settimeout(std::max(left, std::chrono::milliseconds(1)));
+    }
     socket.do_handshake();
+    socket.settimeout(timeout);
     return socket;
 }
 

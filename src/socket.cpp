@@ -75,7 +75,8 @@ Socket::Socket(std::unique_ptr<detail::Engine> engine, int fd, FdOwnership owner
       fd_(fd),
       ownership_(ownership),
       timeout_(timeout),
-      suppress_ragged_eofs_(suppress_ragged_eofs) {}
+      suppress_ragged_eofs_(suppress_ragged_eofs),
+      fd_was_nonblocking_(fd >= 0 && fd_is_nonblocking(fd)) {}
 
 Socket::~Socket() {
     close();
@@ -86,7 +87,8 @@ Socket::Socket(Socket&& other) noexcept
       fd_(other.fd_),
       ownership_(other.ownership_),
       timeout_(other.timeout_),
-      suppress_ragged_eofs_(other.suppress_ragged_eofs_) {
+      suppress_ragged_eofs_(other.suppress_ragged_eofs_),
+      fd_was_nonblocking_(other.fd_was_nonblocking_) {
     other.fd_ = -1;
 }
 
@@ -98,6 +100,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
         ownership_ = other.ownership_;
         timeout_ = other.timeout_;
         suppress_ragged_eofs_ = other.suppress_ragged_eofs_;
+        fd_was_nonblocking_ = other.fd_was_nonblocking_;
         other.fd_ = -1;
     }
     return *this;
@@ -119,27 +122,38 @@ std::error_code Socket::drive(Op&& op) noexcept {
         if (timeout_.has_value() && timeout_->count() == 0) {
             return ec;  // non-blocking: the caller waits for readiness
         }
+        if (std::error_code wait_error =
+                wait_ready(ec == SSLErrc::want_read, timed, deadline, operation)) {
+            return wait_error;
+        }
+    }
+}
+
+std::error_code Socket::wait_ready(bool for_read, bool timed, Clock::time_point deadline,
+                                   const char* operation) noexcept {
+    pollfd p{fd_, static_cast<short>(for_read ? POLLIN : POLLOUT), 0};
+    for (;;) {
         int wait_ms = -1;
         if (timed) {
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            if (left.count() <= 0) {
+            const auto now = Clock::now();
+            if (now >= deadline) {
                 return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
                                                       timeout_message(operation)));
             }
+            // Rounded up: poll() must not give up before the deadline.
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
             wait_ms = left.count() > INT32_MAX ? INT32_MAX : static_cast<int>(left.count());
         }
-        pollfd p{fd_, static_cast<short>(ec == SSLErrc::want_read ? POLLIN : POLLOUT), 0};
         int r = ::poll(&p, 1, wait_ms);
-        if (r == 0) {
-            return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
-                                                  timeout_message(operation)));
+        if (r > 0) {
+            return {};
         }
         if (r < 0 && errno != EINTR) {
             int e = errno;
             return engine_->fail(ossl::make_error(std::error_code(e, std::generic_category()),
                                                   std::string(operation) + ": poll failed", e));
         }
+        // r == 0 or EINTR: look at the clock again.
     }
 }
 
@@ -233,8 +247,19 @@ int Socket::unwrap() {
         throw_for(ec, "unwrap");
     }
     int fd = fd_;
+    restore_fd_mode();
     fd_ = -1;
     return fd;
+}
+
+void Socket::restore_fd_mode() noexcept {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) {
+        int wanted = fd_was_nonblocking_ ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+        if (wanted != flags) {
+            ::fcntl(fd_, F_SETFL, wanted);
+        }
+    }
 }
 
 void Socket::close() noexcept {
@@ -248,9 +273,9 @@ void Socket::close() noexcept {
             ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
         }
         engine_->send_close_notify();
-        if (flags >= 0 && (flags & O_NONBLOCK) == 0 && ownership_ == FdOwnership::borrow) {
-            ::fcntl(fd_, F_SETFL, flags);
-        }
+    }
+    if (ownership_ == FdOwnership::borrow) {
+        restore_fd_mode();
     }
     release_fd();
 }

@@ -184,6 +184,8 @@ class TLS_API Context {
     /// Python: `SSLContext.verify_flags`. Default: VERIFY_X509_TRUSTED_FIRST |
     /// VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN (Python 3.13's create_default_context).
     VerifyFlags verify_flags() const noexcept;
+    /// Clearing VERIFY_X509_STRICT, or bits that are not VerifyFlags values, throws
+    /// std::invalid_argument: use `dangerous().set_verify_flags`.
     void set_verify_flags(VerifyFlags flags);
 
     /// Python: `SSLContext.minimum_version` / `maximum_version`.

@@ -31,6 +31,9 @@ class TLS_API Settings {
     Settings& set_minimum_version(TLSVersion version);
     /// Python: the `@SECLEVEL=n` part of a cipher string; any level 0-5.
     Settings& set_security_level(int level);
+    /// Python: `verify_flags = ...` without the checks of Context::set_verify_flags: any
+    /// X509_V_FLAG_* bits, e.g. without VERIFY_X509_STRICT.
+    Settings& set_verify_flags(VerifyFlags flags);
     /// Python: `options = ...` without the checks of Context::set_options.
     Settings& set_options(Options options);
     /// Python: `set_ciphers(...)` even if the string lowers the security level.

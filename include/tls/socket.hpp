@@ -98,7 +98,12 @@ class TLS_API Socket : public Connection {
     // blocking or timed. Returns the final error code.
     template <typename Op>
     std::error_code drive(Op&& op) noexcept;
+    // Waits until the descriptor is readable (or writable) or the deadline passes.
+    std::error_code wait_ready(bool for_read, bool timed,
+                               std::chrono::steady_clock::time_point deadline,
+                               const char* operation) noexcept;
     void release_fd() noexcept;
+    void restore_fd_mode() noexcept;
     // Throws for `ec`: the engine's error, or "closed" when the socket was closed or unwrapped.
     [[noreturn]] void throw_for(std::error_code ec, const char* operation) const;
 
@@ -106,6 +111,9 @@ class TLS_API Socket : public Connection {
     FdOwnership ownership_ = FdOwnership::borrow;
     Timeout timeout_;
     bool suppress_ragged_eofs_ = true;
+    // The descriptor's O_NONBLOCK when it was wrapped: settimeout() changes the flag while the
+    // Socket drives it, and a descriptor handed back (unwrap, borrow) gets its mode back.
+    bool fd_was_nonblocking_ = false;
 };
 
 }  // namespace tls

@@ -311,10 +311,23 @@ TEST(ContextVerification, ServerContextTakesEveryVerifyModeWithoutDangerous) {
 
 TEST(ContextVerification, VerifyFlagsSetterReplacesTheWholeSet) {
     tls::Context ctx;
-    const tls::VerifyFlags crl = tls::VERIFY_X509_TRUSTED_FIRST | tls::VERIFY_CRL_CHECK_CHAIN;
+    const tls::VerifyFlags crl =
+        tls::VERIFY_X509_TRUSTED_FIRST | tls::VERIFY_X509_STRICT | tls::VERIFY_CRL_CHECK_CHAIN;
     ctx.set_verify_flags(crl);
     EXPECT_EQ(tls::to_underlying(ctx.verify_flags()), tls::to_underlying(crl));
-    ctx.set_verify_flags(tls::VERIFY_DEFAULT);
+    ctx.set_verify_flags(tls::VERIFY_X509_STRICT);
+    EXPECT_EQ(tls::to_underlying(ctx.verify_flags()), tls::to_underlying(tls::VERIFY_X509_STRICT));
+}
+
+TEST(ContextVerification, DroppingStrictOrSettingUnnamedFlagsNeedsDangerous) {
+    tls::Context ctx;
+    const tls::VerifyFlags before = ctx.verify_flags();
+    EXPECT_THROW(ctx.set_verify_flags(tls::VERIFY_DEFAULT), std::invalid_argument);
+    const auto no_check_time =
+        static_cast<tls::VerifyFlags>(0x200000);  // X509_V_FLAG_NO_CHECK_TIME
+    EXPECT_THROW(ctx.set_verify_flags(before | no_check_time), std::invalid_argument);
+    EXPECT_EQ(tls::to_underlying(ctx.verify_flags()), tls::to_underlying(before));
+    ctx.dangerous().set_verify_flags(tls::VERIFY_DEFAULT);
     EXPECT_EQ(tls::to_underlying(ctx.verify_flags()), 0u);
 }
 
