@@ -118,6 +118,11 @@ template <typename Call>
 std::error_code Engine::perform(const char* operation, Call&& call) noexcept {
     // SSL_get_error needs an empty queue before the call. Clearing an already empty queue costs
     // about 800 instructions in OpenSSL 3.0 (it walks every slot), so only clear a dirty one.
+    // After a fatal error OpenSSL's state is undefined; keep reporting the error that caused it
+    // (a verification failure stays one) instead of calling in again.
+    if (fatal_) {
+        return last_error_.code;
+    }
     if (ERR_peek_error() != 0) {
         ERR_clear_error();
     }

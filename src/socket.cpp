@@ -238,17 +238,26 @@ void Socket::sendall(std::string_view data) {
     }
 }
 
-int Socket::unwrap() {
-    std::error_code ec = drive([&](const char*& op) {
+int Socket::unwrap(std::error_code& ec) noexcept {
+    ec = drive([&](const char*& op) {
         op = "shutdown";
         return engine_->shutdown();
     });
     if (ec) {
-        throw_for(ec, "unwrap");
+        return -1;
     }
     int fd = fd_;
     restore_fd_mode();
     fd_ = -1;
+    return fd;
+}
+
+int Socket::unwrap() {
+    std::error_code ec;
+    int fd = unwrap(ec);
+    if (ec) {
+        throw_for(ec, "unwrap");
+    }
     return fd;
 }
 

@@ -66,6 +66,9 @@ class TLS_API SSLError : public std::system_error {
     int os_errno() const noexcept { return info_.os_errno; }
     /// The full record behind this exception.
     const ErrorInfo& info() const noexcept { return info_; }
+    /// The message alone: "<operation>: <what failed> (<OpenSSL reason>)" (std::system_error
+    /// would append the category's text, which the message already says).
+    const char* what() const noexcept override { return info_.message.c_str(); }
 
   private:
     ErrorInfo info_;

@@ -6,6 +6,7 @@
 
 #include <openssl/ssl.h>
 
+#include "tls/connection.hpp"
 #include "tls/context.hpp"
 #include "tls/socket.hpp"
 
@@ -15,9 +16,9 @@ namespace tls::native {
 inline SSL_CTX* handle(const Context& context) noexcept {
     return static_cast<SSL_CTX*>(context.native_handle());
 }
-/// The SSL of a Socket (borrowed: do not free).
-inline SSL* handle(const Socket& socket) noexcept {
-    return static_cast<SSL*>(socket.native_handle());
+/// The SSL of a Socket or Object (borrowed: do not free).
+inline SSL* handle(const Connection& connection) noexcept {
+    return static_cast<SSL*>(connection.native_handle());
 }
 
 }  // namespace tls::native

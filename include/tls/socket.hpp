@@ -70,6 +70,9 @@ class TLS_API Socket : public Connection {
     /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
     /// and the Socket no longer owns it. Returns the descriptor.
     int unwrap();
+    /// The same without exceptions: returns the descriptor, or -1 with `ec` set (want_read /
+    /// want_write on a non-blocking socket: call again when ready).
+    int unwrap(std::error_code& ec) noexcept;
     /// Sends close_notify without waiting for the reply (best effort, never throws) and closes an
     /// adopted descriptor. Python's close() sends no close_notify; tlsctx does, so peers can tell
     /// a clean end from truncation.
