@@ -24,6 +24,19 @@ build build/gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSCTX_BUILD_BENCH=ON
 ctest --test-dir build/gcc -j "$jobs" --output-on-failure --timeout 300
 stage "g++: full suite passed"
 
+echo "== x509-limbo conformance through tlsctx verify"
+limbo_json="$root/../shared/limbo/limbo.json"
+if [[ -f "$limbo_json" ]]; then
+  limbo_line=$(python3 tests/limbo/run_limbo.py --tlsctx build/gcc/tools/tlsctx/tlsctx \
+    --limbo "$limbo_json" | tee /dev/stderr | grep '^limbo:')
+  stage "$limbo_line"
+elif [[ "${CI:-}" == "true" ]]; then
+  echo "no $limbo_json: CI must run the conformance suite (shared/ beside the checkout)" >&2
+  exit 1
+else
+  stage "limbo: NOT RUN - $limbo_json is missing (it ships in the project's shared/ folder)"
+fi
+
 echo "== examples"
 scripts/run-examples.sh build/gcc
 stage "examples: passed"
