@@ -26,6 +26,8 @@ struct ContextState {
     // Server-side ALPN preference list in wire format (length-prefixed names).
     std::vector<unsigned char> alpn_wire;
     SniCallback sni_callback;
+    PskClientCallback psk_client_callback;
+    PskServerCallback psk_server_callback;
     MessageCallback msg_callback;
     bool post_handshake_auth = false;
     // The key log: one file per context, appended under a lock because connections on many

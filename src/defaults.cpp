@@ -97,10 +97,6 @@ void apply_defaults(ContextState& state) {
     // retried write from a different address (a std::string may reallocate between retries).
     SSL_CTX_set_mode(
         ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
-
-    // Servers need a session id context for session resumption with client certificates.
-    static constexpr unsigned char kSessionIdContext[] = "tlsctx";
-    SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1);
 }
 
 }  // namespace tls::detail

@@ -71,6 +71,11 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
         if (!session.empty()) {
             throw std::invalid_argument("a session can only be resumed by a client");
         }
+        // A server needs a session id context to resume sessions of verified clients. Set per
+        // connection on servers only: on a client it would make OpenSSL refuse sessions made
+        // elsewhere (openssl s_client's, TLS 1.3 external PSKs) as "from a different context".
+        static constexpr unsigned char kSessionIdContext[] = "tlsctx";
+        SSL_set_session_id_context(ssl, kSessionIdContext, sizeof(kSessionIdContext) - 1);
         SSL_set_accept_state(ssl);
         return;
     }

@@ -132,6 +132,18 @@ struct TlsMessage {
 };
 using MessageCallback = std::function<void(const TlsMessage&)>;
 
+/// What a TLS-PSK client answers to the server's identity hint (Python: the (identity, psk) tuple).
+struct PskClientIdentity {
+    std::optional<std::string> identity;  ///< sent to the server; std::nullopt = none
+    Bytes psk;                            ///< the pre-shared key; empty = refuse the handshake
+};
+/// Python's `set_psk_client_callback` callback: gets the server's hint (if any).
+using PskClientCallback =
+    std::function<PskClientIdentity(const std::optional<std::string>& identity_hint)>;
+/// Python's `set_psk_server_callback` callback: gets the client's identity, returns its key
+/// (empty = unknown identity: the handshake fails).
+using PskServerCallback = std::function<Bytes(const std::optional<std::string>& identity)>;
+
 /// Python's `ssl.SSLContext`.
 class TLS_API Context {
   public:
@@ -291,6 +303,13 @@ class TLS_API Context {
     /// may then call verify_client_post_handshake().
     bool post_handshake_auth() const noexcept;
     void set_post_handshake_auth(bool on);
+
+    /// Python 3.13: `set_psk_client_callback(cb)`: authenticate with a pre-shared key (TLS 1.2
+    /// PSK suites, e.g. set_ciphers("PSK"), or TLS 1.3 with a SHA-256 suite). An empty function
+    /// removes it. Exceptions from the callback abort the handshake and are rethrown from it.
+    void set_psk_client_callback(PskClientCallback callback);
+    /// Python 3.13: `set_psk_server_callback(cb, identity_hint)`.
+    void set_psk_server_callback(PskServerCallback callback, const std::string& identity_hint = {});
 
     // --- Diagnostics ---
 

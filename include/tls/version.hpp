@@ -28,6 +28,9 @@ inline constexpr bool HAS_ECDH = true;
 inline constexpr bool HAS_NPN = false;  ///< NPN is gone; ALPN replaces it
 inline constexpr bool HAS_NEVER_CHECK_COMMON_NAME = true;
 inline constexpr bool HAS_SSLv2 = false;
+inline constexpr bool HAS_PSK = true;        ///< Context::set_psk_*_callback (TLS 1.2 suites)
+inline constexpr bool HAS_PSK_TLS13 = true;  ///< the same callbacks work for TLS 1.3
+inline constexpr bool HAS_PHA = true;        ///< post-handshake client authentication (TLS 1.3)
 /// Whether the linked OpenSSL can negotiate these versions at all (checked at run time).
 TLS_API bool HAS_SSLv3() noexcept;
 TLS_API bool HAS_TLSv1() noexcept;
