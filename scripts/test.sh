@@ -54,6 +54,12 @@ cmake --build build/pkg-consumer
 build/pkg-consumer/consumer
 stage "packaging: passed"
 
+echo "== shared library (BUILD_SHARED_LIBS=ON): the demo links libtlsctx.so"
+build build/shared g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=ON \
+  -DTLSCTX_BUILD_TESTS=OFF -DTLSCTX_BUILD_EXAMPLES=OFF
+build/shared/tools/tlsctx/tlsctx demo >/dev/null
+stage "shared library: demo passed"
+
 echo "== clang++: build and unit tests"
 build build/clang clang++ -DCMAKE_BUILD_TYPE=Debug
 ctest --test-dir build/clang -j "$jobs" --output-on-failure -L unit --timeout 300

@@ -271,6 +271,12 @@ void Socket::restore_fd_mode() noexcept {
     }
 }
 
+void Socket::send_close_notify() noexcept {
+    if (engine_ && fd_ >= 0) {
+        engine_->send_close_notify();
+    }
+}
+
 void Socket::close() noexcept {
     if (fd_ < 0) {
         return;

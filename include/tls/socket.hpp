@@ -73,6 +73,9 @@ class TLS_API Socket : public Connection {
     /// The same without exceptions: returns the descriptor, or -1 with `ec` set (want_read /
     /// want_write on a non-blocking socket: call again when ready).
     int unwrap(std::error_code& ec) noexcept;
+    /// TLS half-close: sends close_notify now (best effort, never throws) and keeps the Socket
+    /// readable, so the peer's remaining data and its own close_notify can still be read.
+    void send_close_notify() noexcept;
     /// Sends close_notify without waiting for the reply (best effort, never throws) and closes an
     /// adopted descriptor. Python's close() sends no close_notify; tlsctx does, so peers can tell
     /// a clean end from truncation.

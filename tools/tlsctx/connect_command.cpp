@@ -77,7 +77,9 @@ tls::Context make_client_context(const ConnectOptions& options) {
 // (echo servers) see it, and reads everything until the server closes.
 std::string exchange(tls::Socket& socket, const std::string& request) {
     socket.sendall(request);
-    ::shutdown(socket.fileno(), SHUT_WR);
+    // TLS's half-close: close_notify tells the peer we are done sending, and its reply can still
+    // be read (a bare TCP half-close would look like truncation to the peer).
+    socket.send_close_notify();
     std::string response;
     char buffer[16384];
     while (response.size() < kMaxResponse) {

@@ -145,7 +145,8 @@ std::string common_name(const tls::CertificateInfo& info) {
 std::string describe_connection(const tls::Socket& socket) {
     tls::CipherDescription cipher = socket.cipher().value_or(tls::CipherDescription{});
     std::string out = socket.version().value_or("?") + " " + cipher.name +
-                      " alpn=" + socket.selected_alpn_protocol().value_or("(none)");
+                      " alpn=" + socket.selected_alpn_protocol().value_or("(none)") +
+                      " session_reused=" + (socket.session_reused() ? "yes" : "no");
     std::optional<tls::CertificateInfo> client = socket.getpeercert();
     if (client && !client->empty()) {
         out += " client=\"" + common_name(*client) + "\"";
@@ -385,6 +386,7 @@ class Server {
         body += "cipher: " + cipher.name + " (" + cipher.protocol + ", " +
                 std::to_string(cipher.secret_bits) + " secret bits)\n";
         body += "alpn: " + socket.selected_alpn_protocol().value_or("(none)") + "\n";
+        body += std::string("session reused: ") + (socket.session_reused() ? "yes" : "no") + "\n";
         body += "client certificate: " +
                 (client && !client->empty() ? common_name(*client) : std::string("(none)")) + "\n";
         body += "request: " + request_line + "\n";
