@@ -27,9 +27,13 @@ stage "g++: full suite passed"
 echo "== x509-limbo conformance through tlsctx verify"
 limbo_json="$root/../shared/limbo/limbo.json"
 if [[ -f "$limbo_json" ]]; then
-  limbo_line=$(python3 tests/limbo/run_limbo.py --tlsctx build/gcc/tools/tlsctx/tlsctx \
-    --limbo "$limbo_json" | tee /dev/stderr | grep '^limbo:')
-  stage "$limbo_line"
+  if ! limbo_out=$(python3 tests/limbo/run_limbo.py --tlsctx build/gcc/tools/tlsctx/tlsctx \
+    --limbo "$limbo_json" 2>&1); then
+    echo "$limbo_out"
+    exit 1
+  fi
+  echo "$limbo_out"
+  stage "$(grep '^limbo:' <<<"$limbo_out")"
 elif [[ "${CI:-}" == "true" ]]; then
   echo "no $limbo_json: CI must run the conformance suite (shared/ beside the checkout)" >&2
   exit 1
