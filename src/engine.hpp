@@ -80,9 +80,13 @@ class Engine {
     // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
     std::error_code fail(ErrorInfo info) noexcept;
 
+    enum class Operation { handshake, read, write, shutdown };
+
   private:
     template <typename Call>
-    std::error_code perform(const char* operation, Call&& call) noexcept;
+    std::error_code perform(Operation operation, Call&& call) noexcept;
+    // The slow path of perform(): classifies a failed call and records it in last_error_.
+    std::error_code failed(Operation operation, int ret) noexcept;
 
     std::shared_ptr<ContextState> context_;
     ossl::SslPtr ssl_;

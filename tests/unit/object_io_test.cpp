@@ -4,6 +4,7 @@
 // Helpers follow rustls-test: make_pair() builds a connected-but-unhandshaken pair,
 // do_handshake_until_error() runs it to the end or to the first real error.
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <tls/tls.hpp>
 
@@ -535,6 +536,90 @@ TEST(ObjectIo, WritesNeverWantWriteBecauseMemoryBiosAlwaysAcceptBytes) {
         EXPECT_FALSE(ec);
     }
     EXPECT_GT(p.client.outgoing.pending(), 20 * block.size());
+}
+
+// --- errors other code left on the thread's OpenSSL error queue --------------------------------
+// tlsctx does not clear the queue before each call (that costs ~1 % of bulk throughput); these
+// pin down that what other code left there never changes what a call reports.
+
+void leave_stale_error() {
+    ERR_raise(ERR_LIB_X509, X509_R_CERT_ALREADY_IN_HASH_TABLE);
+    ASSERT_NE(ERR_peek_error(), 0u);
+}
+
+TEST(ObjectIo, StaleQueueEntriesDoNotTurnWantReadIntoAnErrorAndAreDropped) {
+    Pair p = make_pair(client_context(), server_context());
+    std::error_code ec;
+    leave_stale_error();
+    p.client.object.do_handshake(ec);
+    EXPECT_EQ(ec, tls::SSLErrc::want_read);
+    ASSERT_TRUE(do_handshake_until_error(p).done());
+    deliver(p.server, p.client, whole);
+    char buf[8];
+    leave_stale_error();
+    EXPECT_EQ(p.client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::want_read) << p.client.object.last_error().message;
+    EXPECT_EQ(ERR_peek_error(), 0u) << "a would-block drops what other code left";
+    leave_stale_error();
+    p.server.object.unwrap(ec);
+    EXPECT_EQ(ec, tls::SSLErrc::want_read) << p.server.object.last_error().message;
+    ERR_clear_error();
+}
+
+TEST(ObjectIo, StaleQueueEntriesDoNotDisturbDataOrACleanClose) {
+    Pair p = make_pair(client_context(), server_context());
+    ASSERT_TRUE(do_handshake_until_error(p).done());
+    deliver(p.server, p.client, whole);
+    leave_stale_error();
+    EXPECT_EQ(p.server.object.write("data"), 4u);
+    deliver(p.server, p.client, whole);
+    EXPECT_EQ(p.client.object.read(), "data");
+
+    std::error_code ec;
+    p.server.object.unwrap(ec);
+    ASSERT_EQ(ec, tls::SSLErrc::want_read);
+    deliver(p.server, p.client, whole);
+    leave_stale_error();
+    char buf[8];
+    EXPECT_EQ(p.client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_FALSE(ec) << "close_notify is a clean end of stream: "
+                     << p.client.object.last_error().message;
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(ObjectIo, WithStaleQueueEntriesARealFailureStillReportsItsOwnReason) {
+    Pair p = make_pair(client_context(), server_context());
+    ASSERT_TRUE(do_handshake_until_error(p).done());
+    deliver(p.server, p.client, whole);
+    // A record whose last byte (part of the AEAD tag) was flipped in transit.
+    EXPECT_EQ(p.client.object.write("tampered"), 8u);
+    std::string record = p.client.outgoing.read();
+    record.back() = static_cast<char>(record.back() ^ 1);
+    p.server.incoming.write(record);
+    leave_stale_error();
+    std::error_code ec;
+    char buf[16];
+    EXPECT_EQ(p.server.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::ssl);
+    EXPECT_EQ(p.server.object.last_error().reason, "DECRYPTION_FAILED_OR_BAD_RECORD_MAC")
+        << p.server.object.last_error().message;
+
+    // The server's fatal alert reaches the client, which must not take it for a close_notify.
+    deliver(p.server, p.client, whole);
+    leave_stale_error();
+    EXPECT_EQ(p.client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::ssl);
+    EXPECT_EQ(p.client.object.last_error().reason, "SSLV3_ALERT_BAD_RECORD_MAC")
+        << p.client.object.last_error().message;
+
+    Pair q = make_pair(client_context(), server_context());
+    ASSERT_TRUE(do_handshake_until_error(q).done());
+    deliver(q.server, q.client, whole);
+    q.client.incoming.write_eof();
+    leave_stale_error();
+    EXPECT_EQ(q.client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::eof);
+    ERR_clear_error();
 }
 
 // --- moves -------------------------------------------------------------------------------------
