@@ -8,7 +8,7 @@
 //             | records {bulk16k,small64}  (records: one write + one read over memory BIOs,
 //             AES-128)
 // SIDE: tlsctx | raw | raw_norelease | raw_clear | raw_peek (raw_clear / raw_peek: raw with
-// tlsctx's ERR_clear_error before every SSL call / with the proposed peek-then-clear rule). Set-up
+// ERR_clear_error before every SSL call / with clear-only-if-ERR_peek_error before it). Set-up
 // (contexts, key loading, a warm-up) runs outside tlsctx_bench_measured, so the counts are per
 // COUNT iterations of the scenario alone.
 #include <openssl/ssl.h>

@@ -394,7 +394,7 @@ int raw_result(SSL* ssl, int ret, const char* what, ErrorQueue q) {
     }
     if (SSL_get_error(ssl, ret) == SSL_ERROR_WANT_READ) {
         if (q == ErrorQueue::clear) {
-            ERR_clear_error();  // as Engine::perform does on want_read
+            ERR_clear_error();  // the "clear" rule also clears after want_read
         }
         return 0;
     }

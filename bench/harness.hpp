@@ -34,10 +34,10 @@ struct Pki {
 const Pki& pki(Key key);
 
 // Diagnosis only: what the raw side does with OpenSSL's error queue around each SSL call.
-// tlsctx's Engine::perform calls ERR_clear_error before every SSL_do_handshake / SSL_read_ex /
-// SSL_write_ex / SSL_shutdown and again after a want_read/want_write ("clear" mimics that);
-// "peek" clears only when ERR_peek_error() reports something (the cheaper rule proposed for
-// the library).
+// "clear" calls ERR_clear_error before every SSL_do_handshake / SSL_read_ex / SSL_write_ex /
+// SSL_shutdown and again after a want_read/want_write (as libtls and Asio do, and tlsctx's first
+// Engine did); "peek" clears only when ERR_peek_error() reports something (tlsctx until
+// 2026-11-23). tlsctx now looks at the queue only after a call fails, like "untouched".
 enum class ErrorQueue { untouched, clear, peek };
 
 // What differs between scenarios; everything else is tlsctx's secure default on both sides.

@@ -547,6 +547,33 @@ void leave_stale_error() {
     ASSERT_NE(ERR_peek_error(), 0u);
 }
 
+TEST(ObjectIo, TlsctxLeavesTheErrorQueueEmptyAfterEveryOutcome) {
+    ERR_clear_error();
+    for (tls::TLSVersion version : {tls::TLSVersion::TLSv1_2, tls::TLSVersion::TLSv1_3}) {
+        tls::Context client = client_context();
+        client.set_maximum_version(version);
+        Pair p = make_pair(client, server_context());
+        ASSERT_TRUE(do_handshake_until_error(p).done());
+        EXPECT_EQ(ERR_peek_error(), 0u) << "after the handshakes";
+        EXPECT_EQ(send(p.client, p.server, "ping"), "ping");
+        EXPECT_EQ(send(p.server, p.client, "pong"), "pong");
+        std::error_code ec;
+        p.client.object.unwrap(ec);
+        deliver(p.client, p.server, whole);
+        p.server.object.unwrap(ec);
+        deliver(p.server, p.client, whole);
+        p.client.object.unwrap(ec);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(ERR_peek_error(), 0u) << "after data and a clean close";
+    }
+    Pair bad = make_pair(client_context(), mutual_server_context());
+    HandshakeResult r = do_handshake_until_error(bad);
+    EXPECT_FALSE(r.done()) << "no client certificate";
+    EXPECT_EQ(ERR_peek_error(), 0u) << "after a failed handshake";
+    EXPECT_THROW(client_context().load_verify_cadata("garbage"), tls::SSLError);
+    EXPECT_EQ(ERR_peek_error(), 0u) << "after a failed load";
+}
+
 TEST(ObjectIo, StaleQueueEntriesDoNotTurnWantReadIntoAnErrorAndAreDropped) {
     Pair p = make_pair(client_context(), server_context());
     std::error_code ec;
