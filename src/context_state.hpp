@@ -46,6 +46,12 @@ struct ContextState {
 
     // Whether this context may act as a client (PROTOCOL_TLS_SERVER cannot).
     bool can_be_client() const noexcept { return protocol != Protocol::PROTOCOL_TLS_SERVER; }
+
+    // Whether a callback may need to find the connection's Engine (to switch its context or to
+    // hand it an exception), which puts the Engine in the SSL's ex_data.
+    bool callbacks_need_engine() const noexcept {
+        return sni_callback || psk_client_callback || psk_server_callback || msg_callback;
+    }
 };
 
 // set_ciphers; `allow_lower_level` is the dangerous() spelling. Restores the previous list when

@@ -87,6 +87,8 @@ class Engine {
     std::error_code perform(Operation operation, Call&& call) noexcept;
     // The slow path of perform(): classifies a failed call and records it in last_error_.
     std::error_code failed(Operation operation, int ret) noexcept;
+    // Makes the Engine findable from its SSL (ex_data) for OpenSSL callbacks.
+    bool attach_to_ssl() noexcept;
 
     std::shared_ptr<ContextState> context_;
     ossl::SslPtr ssl_;
@@ -94,6 +96,7 @@ class Engine {
     std::string server_hostname_;
     // OpenSSL forbids SSL_shutdown after a fatal error.
     bool fatal_ = false;
+    bool attached_ = false;
     ErrorInfo last_error_;
     std::exception_ptr callback_failure_;
 };

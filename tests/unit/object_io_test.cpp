@@ -538,6 +538,25 @@ TEST(ObjectIo, WritesNeverWantWriteBecauseMemoryBiosAlwaysAcceptBytes) {
     EXPECT_GT(p.client.outgoing.pending(), 20 * block.size());
 }
 
+// --- callbacks set after a connection was made ---------------------------------------------------
+
+TEST(ObjectIo, SniCallbackSetAfterWrappingStillRunsAndItsExceptionReachesTheServer) {
+    tls::Context server = server_context();
+    Pair p = make_pair(client_context(), server);
+    std::string seen;
+    server.set_sni_callback(
+        [&](tls::ServerNameRequest& request) -> std::optional<tls::AlertDescription> {
+            seen = request.server_name().value_or("(none)");
+            throw std::runtime_error("from the SNI callback");
+        });
+    std::error_code ec;
+    p.client.object.do_handshake(ec);
+    ASSERT_EQ(ec, tls::SSLErrc::want_read);
+    deliver(p.client, p.server, whole);
+    EXPECT_THROW(p.server.object.do_handshake(), std::runtime_error);
+    EXPECT_EQ(seen, "localhost");
+}
+
 // --- errors other code left on the thread's OpenSSL error queue --------------------------------
 // tlsctx does not clear the queue before each call (that costs ~1 % of bulk throughput); these
 // pin down that what other code left there never changes what a call reports.
