@@ -245,8 +245,9 @@ bool Engine::attach_to_ssl() noexcept {
 
 std::error_code Engine::handshake() noexcept {
     // An SNI callback is looked up on the context when the ClientHello arrives, so one set after
-    // this connection was made still runs; it needs the Engine.
-    if (!attached_ && context_->callbacks_need_engine() && !attach_to_ssl()) {
+    // this connection was made still runs; it needs the Engine. (OpenSSL copies the PSK and
+    // message callbacks into the SSL when it is made: the constructor decided for those.)
+    if (server_side_ && !attached_ && context_->sni_callback && !attach_to_ssl()) {
         ErrorInfo info;
         info.code = std::make_error_code(std::errc::not_enough_memory);
         try {

@@ -7,6 +7,7 @@ namespace {
 
 class SslCategory final : public std::error_category {
   public:
+    constexpr SslCategory() noexcept = default;
     const char* name() const noexcept override { return "tls"; }
     std::string message(int value) const override {
         switch (static_cast<SSLErrc>(value)) {
@@ -43,11 +44,14 @@ ErrorInfo info_from(SSLErrc code, const std::string& message) {
     return info;
 }
 
+// Constant-initialized at namespace scope: a function-local static would cost a guard check on
+// every make_error_code(), which event loops call on every would-block.
+const SslCategory kSslCategory;
+
 }  // namespace
 
 const std::error_category& ssl_category() noexcept {
-    static const SslCategory category;
-    return category;
+    return kSslCategory;
 }
 
 std::error_code make_error_code(SSLErrc e) noexcept {

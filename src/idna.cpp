@@ -156,11 +156,8 @@ std::string punycode(const std::vector<std::uint32_t>& input) {
 }  // namespace
 
 std::string to_a_label(std::string_view host) {
-    bool ascii = true;
-    for (char c : host) {
-        ascii = ascii && static_cast<unsigned char>(c) < 0x80;
-    }
-    if (ascii) {
+    if (std::all_of(host.begin(), host.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
         return std::string(host);
     }
     std::string out;
