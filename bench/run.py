@@ -181,24 +181,32 @@ PY_PAIRS = [
 
 
 def run_python(build, pki, reps, min_time, env):
-    """Python's ssl against tlsctx and raw: rounds of one Python repetition followed at once by
-    one repetition of the per-side C++ benchmarks, so each ratio compares neighbours in time."""
+    """Python's ssl against tlsctx and raw in rounds: each Python repetition sits between two
+    repetitions of the per-side C++ benchmarks, and its ratio uses their mean, so load that
+    drifts over the seconds a round takes falls on both sides of the ratio."""
     results = {}
     base = [sys.executable, os.path.join(HERE, "python_bench.py"), "--pki", pki,
             "--min-time", str(min_time), "--repetitions", "1"]
+
+    def cpp_round(bench, metric):
+        gb = json.loads(run([os.path.join(build, "bench", "tlsctx_bench"),
+                             "--benchmark_filter=^%s/(tlsctx|raw)(/real_time)?$" % bench,
+                             "--benchmark_min_time=%g" % min_time, "--benchmark_format=json"],
+                         env=dict(env, TLSCTX_BENCH_SKIP_PARITY="1")))
+        side = {b["run_name"].replace("/real_time", "").rsplit("/", 1)[1]: b for b in gb["benchmarks"]}
+        return float(side["tlsctx"][metric]), float(side["raw"][metric])
+
     for key, bench, metric, pykey in PY_PAIRS:
         py, t, r = [], [], []
+        before = cpp_round(bench, metric)
         for _ in range(reps):
             args = base + (["bulk", "--suite", key.split(":", 1)[1]] if key.startswith("bulk:") else [key])
             out = json.loads(run(args))
             py.append(out[pykey][0])
-            gb = json.loads(run([os.path.join(build, "bench", "tlsctx_bench"),
-                                 "--benchmark_filter=^%s/(tlsctx|raw)(/real_time)?$" % bench,
-                                 "--benchmark_min_time=%g" % min_time, "--benchmark_format=json"],
-                             env=dict(env, TLSCTX_BENCH_SKIP_PARITY="1")))
-            side = {b["run_name"].replace("/real_time", "").rsplit("/", 1)[1]: b for b in gb["benchmarks"]}
-            t.append(float(side["tlsctx"][metric]))
-            r.append(float(side["raw"][metric]))
+            after = cpp_round(bench, metric)
+            t.append((before[0] + after[0]) / 2)
+            r.append((before[1] + after[1]) / 2)
+            before = after
         results[key] = dict(python=py, tlsctx=t, raw=r, unit=out["unit"], version=out["python"])
     return results
 
@@ -469,7 +477,7 @@ def render(report):
         L.append("| 64 B write + read, memory BIOs | — | — | — | %.3f |"
                  % (small["instr_raw"] / small["instr_raw_norelease"]))
     L.append("")
-    L.append("### Python's ssl on the same work (rounds: one Python repetition, then one of each C++ side)")
+    L.append("### Python's ssl on the same work (rounds: each Python repetition between two of each C++ side)")
     L.append("")
     L.append("| # | unit | raw | tlsctx | Python %s | tlsctx/Python median (min–max) | Python/raw median (min–max) "
              "| Python slower than raw? |" % next((p["version"] for p in (report.get("python") or {}).values()), ""))
@@ -674,7 +682,9 @@ def main():
         if not os.access(os.path.join(build, "bench", b), os.X_OK):
             sys.exit("%s/bench/%s missing: configure with -DTLSCTX_BUILD_BENCH=ON and build first" % (build, b))
     quick = args.quick
-    reps = args.repetitions or (1 if quick else 5)
+    # Nine: with five, the A/A control of the memory-BIO bulk scenario (3d) wandered by ±1 %, the
+    # whole margin of its target.
+    reps = args.repetitions or (1 if quick else 9)
     min_time = args.min_time or (0.01 if quick else 0.25)
     connections = 20 if quick else 1000
     out_dir = os.path.abspath(args.out or (os.path.join(build, "bench-quick") if quick else HERE))
