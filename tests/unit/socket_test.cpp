@@ -4,6 +4,8 @@
 // non-blocking mode, misuse that must fail before any byte is sent, descriptor ownership.
 // Every test checks that it leaves no descriptor open.
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -701,6 +703,19 @@ TEST_F(SocketTest, NonBlockingPeersCompleteAHandshakeAndExchangeDataInOneThread)
     EXPECT_EQ(server.read(buf, sizeof buf, ec), 4u);
     EXPECT_FALSE(ec);
     EXPECT_EQ(std::string(buf, 4), "ping");
+
+    // The descriptor BIO's retry flags are what tells a would-block from an error when other code
+    // left an entry on the thread's error queue (tlsctx does not clear it before each call).
+    ERR_raise(ERR_LIB_X509, X509_R_CERT_ALREADY_IN_HASH_TABLE);
+    EXPECT_EQ(server.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::want_read) << server.last_error().message;
+    EXPECT_EQ(ERR_peek_error(), 0u);
+    client.send_close_notify();
+    ASSERT_TRUE(tls::test::wait_readable(server.fileno(), tls::test::kPeerTimeout));
+    ERR_raise(ERR_LIB_X509, X509_R_CERT_ALREADY_IN_HASH_TABLE);
+    EXPECT_EQ(server.read(buf, sizeof buf, ec), 0u);
+    EXPECT_FALSE(ec) << "close_notify is a clean end: " << server.last_error().message;
+    ERR_clear_error();
 }
 
 TEST_F(SocketTest, HandshakeOnConnectIsRefusedForANonBlockingDescriptor) {
