@@ -168,26 +168,33 @@ tls::Context tlsctx_server_context(const Config& config) {
 TlsctxEnv::TlsctxEnv(const Config& config)
     : client(tlsctx_client_context(config)), server(tlsctx_server_context(config)) {}
 
-void tlsctx_handshake(tls::Object& client, tls::Object& server) {
+namespace {
+
+// Steps both ends until each has finished `step` (handshake or unwrap); aborts on anything but
+// want_read.
+template <typename Step>
+void tlsctx_both(tls::Object& client, tls::Object& server, Step step) {
     std::error_code ec;
     bool client_done = false;
     bool server_done = false;
     while (!client_done || !server_done) {
-        if (!client_done) {
-            client.do_handshake(ec);
-            client_done = !ec;
-            if (ec && ec != tls::SSLErrc::want_read) {
-                die(client.last_error().message.c_str());
-            }
-        }
-        if (!server_done) {
-            server.do_handshake(ec);
-            server_done = !ec;
-            if (ec && ec != tls::SSLErrc::want_read) {
-                die(server.last_error().message.c_str());
+        for (auto [end, done] :
+             {std::pair{&client, &client_done}, std::pair{&server, &server_done}}) {
+            if (!*done) {
+                step(*end, ec);
+                *done = !ec;
+                if (ec && ec != tls::SSLErrc::want_read) {
+                    die(end->last_error().message.c_str());
+                }
             }
         }
     }
+}
+
+}  // namespace
+
+void tlsctx_handshake(tls::Object& client, tls::Object& server) {
+    tlsctx_both(client, server, [](tls::Object& o, std::error_code& ec) { o.do_handshake(ec); });
 }
 
 void tlsctx_read_pending(tls::Object& client) {
@@ -205,25 +212,7 @@ void tlsctx_read_pending(tls::Object& client) {
 }
 
 void tlsctx_close(tls::Object& client, tls::Object& server) {
-    std::error_code ec;
-    bool client_done = false;
-    bool server_done = false;
-    while (!client_done || !server_done) {
-        if (!client_done) {
-            client.unwrap(ec);
-            client_done = !ec;
-            if (ec && ec != tls::SSLErrc::want_read) {
-                die(client.last_error().message.c_str());
-            }
-        }
-        if (!server_done) {
-            server.unwrap(ec);
-            server_done = !ec;
-            if (ec && ec != tls::SSLErrc::want_read) {
-                die(server.last_error().message.c_str());
-            }
-        }
-    }
+    tlsctx_both(client, server, [](tls::Object& o, std::error_code& ec) { o.unwrap(ec); });
 }
 
 bool TlsctxEnv::connect_once() {
