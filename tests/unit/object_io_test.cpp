@@ -462,6 +462,9 @@ TEST(ObjectIo, SendCloseNotifyHalfClosesSoThePeerReadsACleanEndAndCanStillAnswer
     EXPECT_FALSE(ec) << p.client.object.last_error().message;
     p.client.object.unwrap(ec);
     EXPECT_FALSE(ec) << p.client.object.last_error().message;
+    // Our direction is closed: writing after the close_notify is an error.
+    EXPECT_EQ(p.client.object.write("late", 4, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::ssl);
 }
 
 TEST(ObjectIo, SendCloseNotifyBeforeTheHandshakeThrowsNotConnected) {
