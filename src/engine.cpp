@@ -123,58 +123,6 @@ void Engine::set_transport(ossl::BioPtr incoming, ossl::BioPtr outgoing) {
     SSL_set_bio(ssl_.get(), incoming.release(), outgoing.release());
 }
 
-namespace {
-
-// OpenSSL's SSL_get_error() trusts the thread's error queue: an entry some other code left there
-// turns a plain would-block into SSL_ERROR_SSL. Would-block is what an event loop sees at the end
-// of every drained read, so decide it from the connection's own state first: the SSL stopped
-// because its BIO asked to be called again.
-int classify_failure(SSL* ssl, int ret, bool reading) noexcept {
-    switch (SSL_want(ssl)) {
-        case SSL_READING:
-            if (BIO_should_read(SSL_get_rbio(ssl))) {
-                return SSL_ERROR_WANT_READ;
-            }
-            break;
-        case SSL_WRITING:
-            if (BIO_should_write(SSL_get_wbio(ssl))) {
-                return SSL_ERROR_WANT_WRITE;
-            }
-            break;
-        default:
-            break;
-    }
-    // A close_notify queues nothing, so entries found with one are stale. A fatal alert also
-    // marks the connection as shut down by the peer, but queues its own reason
-    // (SSL_AD_REASON_OFFSET + alert); a transport failure while answering queues ERR_LIB_SYS.
-    if (reading && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0) {
-        const unsigned long last = ERR_peek_last_error();
-        const bool alert =
-            ERR_GET_LIB(last) == ERR_LIB_SSL && ERR_GET_REASON(last) >= SSL_AD_REASON_OFFSET;
-        if (last != 0 && !alert && ERR_GET_LIB(last) != ERR_LIB_SYS) {
-            ERR_clear_error();
-            return SSL_ERROR_ZERO_RETURN;
-        }
-    }
-    return SSL_get_error(ssl, ret);
-}
-
-const char* operation_name(Engine::Operation operation) noexcept {
-    switch (operation) {
-        case Engine::Operation::handshake:
-            return "do_handshake";
-        case Engine::Operation::read:
-            return "read";
-        case Engine::Operation::write:
-            return "write";
-        case Engine::Operation::shutdown:
-            return "shutdown";
-    }
-    return "";
-}
-
-}  // namespace
-
 template <typename Call>
 std::error_code Engine::perform(Operation operation, Call&& call) noexcept {
     // After a fatal error OpenSSL's state is undefined; keep reporting the error that caused it
@@ -185,7 +133,7 @@ std::error_code Engine::perform(Operation operation, Call&& call) noexcept {
     // The success path touches nothing but the SSL: looking at the thread's error queue costs
     // about 200 instructions and, after a 16 KiB record has swept the caches, ~1 % of bulk
     // throughput (bench/README.md). tlsctx leaves the queue empty after every call of its own,
-    // and failed() copes with entries other code left behind.
+    // and ossl::classify_io_failure copes with entries other code left behind.
     errno = 0;
     const int ret = call();
     if (ret > 0 && !callback_failure_) {
@@ -204,35 +152,13 @@ std::error_code Engine::failed(Operation operation, int ret) noexcept {
         last_error_ = ErrorInfo{};
         last_error_.code = make_error_code(SSLErrc::ssl);
         last_error_.message =
-            std::string(operation_name(operation)) + ": a callback threw an exception";
+            std::string(ossl::io_call_name(operation)) + ": a callback threw an exception";
         return last_error_.code;
     }
-    const int ssl_error = classify_failure(ssl_.get(), ret, operation == Operation::read);
-    // Would-block is the hot path of every event loop: report it without building messages.
-    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-        // Whatever is queued is stale (this call stopped on its BIO, not on an error); drop it
-        // so that the next failure is classified on its own entries.
-        if (ERR_peek_error() != 0) {
-            ERR_clear_error();
-        }
-        if (!last_error_.message.empty() || last_error_.openssl_error != 0) {
-            last_error_ = ErrorInfo{};
-        }
-        last_error_.code = make_error_code(ssl_error == SSL_ERROR_WANT_READ ? SSLErrc::want_read
-                                                                            : SSLErrc::want_write);
-        return last_error_.code;
-    }
-    try {
-        last_error_ =
-            ossl::map_io_error(ssl_.get(), operation_name(operation), ssl_error, saved_errno);
-    } catch (...) {
-        last_error_ = ErrorInfo{};
-        last_error_.code = std::make_error_code(std::errc::not_enough_memory);
-    }
-    if (ssl_error == SSL_ERROR_SSL || ssl_error == SSL_ERROR_SYSCALL) {
-        fatal_ = true;
-    }
-    return last_error_.code;
+    const ossl::IoFailure failure =
+        ossl::classify_io_failure(ssl_.get(), operation, ret, saved_errno, last_error_);
+    fatal_ = fatal_ || failure.fatal;
+    return failure.code;
 }
 
 bool Engine::attach_to_ssl() noexcept {
@@ -305,6 +231,26 @@ void Engine::send_close_notify() noexcept {
         SSL_shutdown(ssl_.get());
     }
     ERR_clear_error();
+}
+
+std::error_code Engine::close_notify() noexcept {
+    if (fatal_) {
+        return fail(ossl::make_error(make_error_code(SSLErrc::ssl),
+                                     "send_close_notify: the connection failed earlier; no "
+                                     "close_notify can be sent"));
+    }
+    if (!handshake_done()) {
+        return fail(ossl::make_error(std::make_error_code(std::errc::not_connected),
+                                     "send_close_notify: the handshake is not done"));
+    }
+    if ((SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) != 0) {
+        return {};
+    }
+    // 0 (sent, the peer's not yet seen) and 1 (both seen) are both done for a half-close.
+    return perform(Operation::shutdown, [&] {
+        const int ret = SSL_shutdown(ssl_.get());
+        return ret >= 0 ? 1 : ret;
+    });
 }
 
 std::error_code Engine::fail(ErrorInfo info) noexcept {

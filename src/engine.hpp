@@ -1,7 +1,8 @@
 // The TLS state machine shared by tls::Socket and tls::Object. It owns the SSL, never
 // waits and never reads a clock: it talks only to the BIOs it is given and reports "want read /
 // want write" for its owner to act on. perform() is the only caller of SSL_do_handshake,
-// SSL_read_ex, SSL_write_ex and SSL_shutdown, so every rule about errors lives here once.
+// SSL_read_ex, SSL_write_ex and SSL_shutdown, and hands every failure to the one classifier,
+// ossl::classify_io_failure (src/ossl/error.cpp).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "context_state.hpp"
+#include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
@@ -46,6 +48,10 @@ class Engine {
     std::error_code shutdown() noexcept;
     // Sends our close_notify once, without waiting and without reporting failure.
     void send_close_notify() noexcept;
+    // The same, reporting: success once our close_notify is written (or was already), a failure
+    // from the transport, std::errc::not_connected before the handshake completed (OpenSSL
+    // would call that fatal), the earlier error after a fatal one.
+    std::error_code close_notify() noexcept;
 
     std::size_t pending() const noexcept;
     bool handshake_done() const noexcept;
@@ -80,12 +86,13 @@ class Engine {
     // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
     std::error_code fail(ErrorInfo info) noexcept;
 
-    enum class Operation { handshake, read, write, shutdown };
+    using Operation = ossl::IoCall;
 
   private:
     template <typename Call>
     std::error_code perform(Operation operation, Call&& call) noexcept;
-    // The slow path of perform(): classifies a failed call and records it in last_error_.
+    // The slow path of perform(): a user callback's exception, or else ossl::classify_io_failure;
+    // records the outcome in last_error_.
     std::error_code failed(Operation operation, int ret) noexcept;
     // Makes the Engine findable from its SSL (ex_data) for OpenSSL callbacks.
     bool attach_to_ssl() noexcept;

@@ -1,5 +1,6 @@
 #include "tls/errors.hpp"
 
+#include <climits>
 #include <utility>
 
 namespace tls {
@@ -10,6 +11,27 @@ class SslCategory final : public std::error_category {
     constexpr SslCategory() noexcept = default;
     const char* name() const noexcept override { return "tls"; }
     std::string message(int value) const override {
+        std::string text = base_message(value % 256);
+        if (const int os_errno = value / 256; os_errno > 0) {
+            text += ": ";
+            text += std::generic_category().message(os_errno);
+        }
+        return text;
+    }
+    // An SSL error caused by an errno is also that errno's condition, so
+    // `ec == std::errc::connection_reset` holds for a reset under TLS (Python:
+    // ConnectionResetError).
+    bool equivalent(int value, const std::error_condition& condition) const noexcept override {
+        const int os_errno = value / 256;
+        if (os_errno > 0 && (condition.category() == std::generic_category() ||
+                             condition.category() == std::system_category())) {
+            return condition.value() == os_errno;
+        }
+        return std::error_category::equivalent(value, condition);
+    }
+
+  private:
+    static std::string base_message(int value) {
         switch (static_cast<SSLErrc>(value)) {
             case SSLErrc::ssl:
                 return "TLS protocol or library error";
@@ -58,6 +80,20 @@ std::error_code make_error_code(SSLErrc e) noexcept {
     return {static_cast<int>(e), ssl_category()};
 }
 
+std::error_code make_error_code(SSLErrc e, int os_errno) noexcept {
+    if (os_errno <= 0 || os_errno > INT_MAX / 256 - 1) {
+        return make_error_code(e);
+    }
+    return {static_cast<int>(e) + 256 * os_errno, ssl_category()};
+}
+
+SSLErrc ssl_errc(const std::error_code& code) noexcept {
+    if (code.category() != ssl_category()) {
+        return SSLErrc{};
+    }
+    return static_cast<SSLErrc>(code.value() % 256);
+}
+
 SSLError::SSLError(ErrorInfo info)
     : std::system_error(info.code, info.message), info_(std::move(info)) {}
 SSLError::SSLError(SSLErrc code, const std::string& message) : SSLError(info_from(code, message)) {}
@@ -75,7 +111,7 @@ void throw_error(ErrorInfo info) {
     if (info.code.category() != ssl_category()) {
         throw std::system_error(info.code, info.message);
     }
-    switch (static_cast<SSLErrc>(info.code.value())) {
+    switch (ssl_errc(info.code)) {
         case SSLErrc::zero_return:
             throw SSLZeroReturnError(std::move(info));
         case SSLErrc::want_read:

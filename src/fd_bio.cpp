@@ -11,8 +11,10 @@
 namespace tls::detail {
 namespace {
 
+// EINTR is retried in place (as Python does since PEP 475), so a retry flag on a blocking
+// descriptor always means SO_RCVTIMEO / SO_SNDTIMEO expired (socket.cpp relies on that).
 bool would_block(int e) noexcept {
-    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+    return e == EAGAIN || e == EWOULDBLOCK;
 }
 
 int fd_of(BIO* bio) noexcept {
@@ -20,8 +22,11 @@ int fd_of(BIO* bio) noexcept {
 }
 
 int fd_write(BIO* bio, const char* data, int len) noexcept {
-    errno = 0;
-    ssize_t n = ::send(fd_of(bio), data, static_cast<size_t>(len), MSG_NOSIGNAL);
+    ssize_t n;
+    do {
+        errno = 0;
+        n = ::send(fd_of(bio), data, static_cast<size_t>(len), MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
     BIO_clear_retry_flags(bio);
     if (n < 0 && would_block(errno)) {
         BIO_set_retry_write(bio);
@@ -30,8 +35,11 @@ int fd_write(BIO* bio, const char* data, int len) noexcept {
 }
 
 int fd_read(BIO* bio, char* data, int len) noexcept {
-    errno = 0;
-    ssize_t n = ::recv(fd_of(bio), data, static_cast<size_t>(len), 0);
+    ssize_t n;
+    do {
+        errno = 0;
+        n = ::recv(fd_of(bio), data, static_cast<size_t>(len), 0);
+    } while (n < 0 && errno == EINTR);
     BIO_clear_retry_flags(bio);
     if (n < 0 && would_block(errno)) {
         BIO_set_retry_read(bio);

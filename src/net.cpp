@@ -43,6 +43,32 @@ class FdGuard {
     throw std::system_error(e, std::generic_category(), what);
 }
 
+class GaiCategory final : public std::error_category {
+  public:
+    constexpr GaiCategory() noexcept = default;
+    const char* name() const noexcept override { return "getaddrinfo"; }
+    std::string message(int value) const override { return gai_strerror(value); }
+};
+
+const GaiCategory kGaiCategory;
+
+// "host:port", with brackets around an IPv6 literal.
+std::string host_port(std::string_view host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string_view::npos;
+    std::string out = v6 ? "[" + std::string(host) + "]" : std::string(host);
+    return out + ":" + std::to_string(port);
+}
+
+// The numeric address of `ai`, for messages.
+std::string numeric_address(const addrinfo* ai) {
+    char host[NI_MAXHOST];
+    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST) !=
+        0) {
+        return "?";
+    }
+    return host;
+}
+
 struct AddrInfoDeleter {
     void operator()(addrinfo* ai) const noexcept { freeaddrinfo(ai); }
 };
@@ -57,26 +83,30 @@ std::unique_ptr<addrinfo, AddrInfoDeleter> resolve(std::string_view host, std::u
     std::string h(host);
     std::string p = std::to_string(port);
     int rc = ::getaddrinfo(h.empty() ? nullptr : h.c_str(), p.c_str(), &hints, &result);
+    if (rc == EAI_SYSTEM) {
+        throw_errno(errno, "getaddrinfo(" + h + ")");
+    }
     if (rc != 0) {
-        throw std::system_error(rc == EAI_SYSTEM ? errno : EHOSTUNREACH, std::generic_category(),
-                                "getaddrinfo(" + h + "): " + gai_strerror(rc));
+        throw gaierror(rc, "getaddrinfo(" + h + ")");
     }
     return std::unique_ptr<addrinfo, AddrInfoDeleter>(result);
 }
 
 // A non-blocking connect bounded by `timeout`, then back to the mode the Socket will use.
-int connect_one(const addrinfo* ai, Timeout timeout) {
+// Failures name what was being connected: "connect to <host>:<port> (<address>)".
+int connect_one(const addrinfo* ai, Timeout timeout, const std::string& target) {
     FdGuard fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd.get() < 0) {
         throw_errno(errno, "socket");
     }
+    const std::string what = "connect to " + target + " (" + numeric_address(ai) + ")";
     const bool timed = timeout.has_value();
     if (timed) {
         ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
     }
     if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) {
         if (!timed || errno != EINPROGRESS) {
-            throw_errno(errno, "connect");
+            throw_errno(errno, what);
         }
         pollfd p{fd.get(), POLLOUT, 0};
         auto ms = timeout->count();
@@ -86,13 +116,13 @@ int connect_one(const addrinfo* ai, Timeout timeout) {
         } while (r < 0 && errno == EINTR);
         if (r == 0) {
             throw std::system_error(std::make_error_code(std::errc::timed_out),
-                                    "connect: timed out");
+                                    what + ": timed out");
         }
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
         if (r < 0 || err != 0) {
-            throw_errno(r < 0 ? errno : err, "connect");
+            throw_errno(r < 0 ? errno : err, what);
         }
     }
     // The handshake runs blocking (with the Socket's own timeout handling) from here on.
@@ -104,15 +134,26 @@ int connect_one(const addrinfo* ai, Timeout timeout) {
 
 }  // namespace
 
+const std::error_category& gai_category() noexcept {
+    return kGaiCategory;
+}
+
+gaierror::gaierror(int eai_code, const std::string& what)
+    : std::system_error(eai_code, gai_category(), what) {}
+// Out of line: anchors the vtable and type_info in the library, so catching by type works
+// across shared-library boundaries.
+gaierror::~gaierror() = default;
+
 Socket connect(const Context& context, std::string_view host, std::uint16_t port, Timeout timeout,
                const Session& session) {
     auto addresses = resolve(host, port, false);
+    const std::string target = host_port(host, port);
     std::system_error last(std::make_error_code(std::errc::host_unreachable),
-                           "connect: no address for " + std::string(host));
+                           "connect to " + target + ": no address");
     for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
         int fd = -1;
         try {
-            fd = connect_one(ai, timeout);
+            fd = connect_one(ai, timeout, target);
         } catch (const std::system_error& e) {
             last = e;
             continue;

@@ -89,6 +89,18 @@ void Object::unwrap() {
     }
 }
 
+void Object::send_close_notify(std::error_code& ec) noexcept {
+    ec = engine_ ? engine_->close_notify() : empty_error();
+}
+
+void Object::send_close_notify() {
+    std::error_code ec;
+    send_close_notify(ec);
+    if (ec) {
+        throw_last("send_close_notify");
+    }
+}
+
 Object Context::wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
                          const WrapOptions& options) const {
     auto engine = std::make_unique<detail::Engine>(state_, options.server_side,

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,6 +60,20 @@ const char* timeout_message(const char* operation) {
     if (op == "shutdown")
         return "shutdown: The shutdown operation timed out";
     return "read: The read operation timed out";
+}
+
+// Without a Socket timeout the descriptor is blocking, so a transport call that asked to be
+// retried gave up inside the kernel: SO_RCVTIMEO / SO_SNDTIMEO expired (the socket BIO retries
+// EINTR itself). Honour that as the Socket's own timeout would, instead of waiting in poll(),
+// which ignores both options. Read only on this slow path, so the options may change at any
+// time. A descriptor made non-blocking behind the Socket's back keeps being waited for.
+bool kernel_timeout_expired(int fd, bool reading) noexcept {
+    timeval tv{};
+    socklen_t len = sizeof tv;
+    if (::getsockopt(fd, SOL_SOCKET, reading ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, &len) != 0) {
+        return false;
+    }
+    return (tv.tv_sec != 0 || tv.tv_usec != 0) && !fd_is_nonblocking(fd);
 }
 
 std::error_code closed_error() {
@@ -121,6 +136,10 @@ std::error_code Socket::drive(Op&& op) noexcept {
         }
         if (timeout_.has_value() && timeout_->count() == 0) {
             return ec;  // non-blocking: the caller waits for readiness
+        }
+        if (!timeout_.has_value() && kernel_timeout_expired(fd_, ec == SSLErrc::want_read)) {
+            return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
+                                                  timeout_message(operation)));
         }
         if (std::error_code wait_error =
                 wait_ready(ec == SSLErrc::want_read, timed, deadline, operation)) {
@@ -337,8 +356,9 @@ Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& op
     if (options.do_handshake_on_connect && fd_is_connected(fd)) {
         if (timeout.has_value()) {
             throw std::invalid_argument(
-                "wrap_socket: do_handshake_on_connect should not be specified for non-blocking "
-                "sockets");
+                "wrap_socket: a non-blocking descriptor cannot handshake inside wrap_socket; set "
+                "WrapOptions::do_handshake_on_connect = false and call do_handshake() when the "
+                "descriptor is ready");
         }
         socket.do_handshake();
     }

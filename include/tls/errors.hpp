@@ -7,7 +7,9 @@
 //      └─ SSLCertVerificationError         + verify_code(), verify_message()  (= CertificateError)
 //
 // The same facts travel without exceptions as a std::error_code in category tls::ssl_category()
-// (the non-throwing overloads) plus ErrorInfo from last_error().
+// (the non-throwing overloads) plus ErrorInfo from last_error(). A transport failure's code also
+// compares equal to its errno's std::errc (`ec == std::errc::connection_reset`), as Python
+// raises ConnectionResetError.
 #pragma once
 
 #include <string>
@@ -32,10 +34,42 @@ enum class SSLErrc : int {
     cert_verification = 11,   ///< the peer's certificate failed verification
 };
 
+}  // namespace tls
+
+namespace std {
+template <>
+struct is_error_code_enum<tls::SSLErrc> : true_type {};
+}  // namespace std
+
+namespace tls {
+
 /// The category of SSLErrc codes ("tls"). Its messages name the condition, not the details.
 TLS_API const std::error_category& ssl_category() noexcept;
 /// Makes `SSLErrc` usable as a std::error_code.
 TLS_API std::error_code make_error_code(SSLErrc e) noexcept;
+/// A code that is `e` and also carries the errno that caused it (`os_errno` > 0): it compares
+/// equal to `e` and, through the category's equivalence, to `std::errc(os_errno)` and any
+/// std::error_code of the generic or system category with that value. tlsctx makes these for
+/// SSLErrc::syscall. Its value() is `e` + 256 * os_errno: compare with the enum (the operators
+/// below), not with value() or another std::error_code built from the enum.
+TLS_API std::error_code make_error_code(SSLErrc e, int os_errno) noexcept;
+/// The SSLErrc of a code in ssl_category(), without the errno; SSLErrc{} for other categories.
+TLS_API SSLErrc ssl_errc(const std::error_code& code) noexcept;
+
+/// `code == SSLErrc::x`: true for codes of ssl_category() whose SSLErrc is x, whether or not they
+/// carry an errno.
+inline bool operator==(const std::error_code& code, SSLErrc e) noexcept {
+    return ssl_errc(code) == e;
+}
+inline bool operator==(SSLErrc e, const std::error_code& code) noexcept {
+    return code == e;
+}
+inline bool operator!=(const std::error_code& code, SSLErrc e) noexcept {
+    return !(code == e);
+}
+inline bool operator!=(SSLErrc e, const std::error_code& code) noexcept {
+    return !(code == e);
+}
 
 /// Everything known about one failure, copied out of OpenSSL when it happened.
 struct ErrorInfo {
@@ -124,8 +158,3 @@ using CertificateError = SSLCertVerificationError;
 [[noreturn]] TLS_API void throw_error(ErrorInfo info);
 
 }  // namespace tls
-
-namespace std {
-template <>
-struct is_error_code_enum<tls::SSLErrc> : true_type {};
-}  // namespace std

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "tls/context.hpp"
 #include "tls/export.hpp"
@@ -12,11 +13,29 @@
 
 namespace tls {
 
+/// The category of the resolver's errors ("getaddrinfo"): values are getaddrinfo()'s EAI_* codes,
+/// messages gai_strerror()'s text.
+TLS_API const std::error_category& gai_category() noexcept;
+
+/// A host name or service that did not resolve (Python: `socket.gaierror`). code() is in
+/// gai_category() and its value the EAI_* code (EAI_NONAME for a name that does not exist); the
+/// resolver's error alone, no errno is attached. A resolver that failed on a system call
+/// (EAI_SYSTEM) is reported as std::system_error with that errno instead.
+class TLS_API gaierror : public std::system_error {
+  public:
+    gaierror(int eai_code, const std::string& what);
+    ~gaierror() override;
+    gaierror(const gaierror&) = default;
+    gaierror& operator=(const gaierror&) = default;
+};
+
 /// Connects to host:port (each resolved address in turn, as Python's create_connection), wraps
 /// the socket with `server_hostname = host` and completes the handshake, all within `timeout`
 /// per operation. The returned Socket keeps that timeout.
-/// @throws std::system_error for resolution or connection failures (timed_out after `timeout`),
-/// SSLCertVerificationError / SSLError for handshake failures.
+/// @throws gaierror when `host` does not resolve; std::system_error when no address accepts the
+/// connection (the last address's errno, e.g. std::errc::connection_refused, or timed_out after
+/// `timeout`; the message names host:port and the address tried); SSLCertVerificationError /
+/// SSLError for handshake failures.
 /// `session`, when not empty, is offered for resumption (see tls/session.hpp).
 TLS_API Socket connect(const Context& context, std::string_view host, std::uint16_t port,
                        Timeout timeout = std::chrono::seconds(30),
@@ -26,7 +45,7 @@ TLS_API Socket connect(const Context& context, std::string_view host, std::uint1
 class TLS_API Listener {
   public:
     /// Binds host:port (port 0 = ephemeral; see port()) and listens.
-    /// @throws std::system_error.
+    /// @throws gaierror when `host` does not resolve, std::system_error.
     Listener(Context context, std::string_view host, std::uint16_t port, int backlog = 128);
     ~Listener();
     Listener(Listener&&) noexcept;

@@ -44,6 +44,14 @@ class TLS_API Object : public Connection {
                                     std::error_code& ec) noexcept;
     std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
 
+    /// TLS half-close (no Python equivalent): puts our close_notify into the outgoing BIO now and
+    /// keeps the Object usable for reading, so the peer's remaining data and its own close_notify
+    /// can still be read (reads then end with 0). Writing after it fails. Calling it again does
+    /// nothing. @throws std::system_error with std::errc::not_connected before the handshake
+    /// completed, SSLError after a fatal error.
+    void send_close_notify();
+    void send_close_notify(std::error_code& ec) noexcept;
+
     /// Python: `unwrap()`: sends close_notify; completes (no exception, no error) once the
     /// peer's has been read. @throws SSLWantReadError while waiting for it.
     void unwrap();

@@ -1,7 +1,9 @@
 // tlsctx — tls::Socket, Python's `ssl.SSLSocket`: TLS over a stream socket descriptor.
 //
 // Made by Context::wrap_socket (or tls::connect / tls::Listener::accept). Blocking by default;
-// `settimeout` bounds each whole operation, `settimeout(0)` makes it non-blocking. Every I/O
+// `settimeout` bounds each whole operation, `settimeout(0)` makes it non-blocking. Without a
+// settimeout, a descriptor's own SO_RCVTIMEO / SO_SNDTIMEO are honoured (per recv/send call, as
+// the kernel counts them) and reported as the same std::errc::timed_out. Every I/O
 // call has a throwing form (Python's exceptions) and a `noexcept` form taking std::error_code&:
 // there, "would block" is `ec == SSLErrc::want_read` / `want_write`, and details stay in
 // last_error(). Docs: docs/python-mapping.md, docs/errors.md.

@@ -2,6 +2,7 @@
 
 #include "ossl/handles.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
@@ -159,72 +160,146 @@ void throw_error(std::string_view operation, std::string_view what, SSLErrc code
     tls::throw_error(capture_error(operation, what, code));
 }
 
-ErrorInfo map_io_error(const SSL* ssl, std::string_view operation, int ssl_error, int saved_errno) {
-    ErrorInfo info;
+namespace {
+
+// Step 1 of the rule (see the header): what the connection itself says, before SSL_get_error()
+// can be misled by entries other code left in the queue. Returns SSL_ERROR_NONE when the
+// connection's state does not decide.
+int classify_from_connection(SSL* ssl, IoCall call) noexcept {
+    switch (SSL_want(ssl)) {
+        case SSL_READING:
+            if (BIO_should_read(SSL_get_rbio(ssl))) {
+                return SSL_ERROR_WANT_READ;
+            }
+            break;
+        case SSL_WRITING:
+            if (BIO_should_write(SSL_get_wbio(ssl))) {
+                return SSL_ERROR_WANT_WRITE;
+            }
+            break;
+        default:
+            break;
+    }
+    if (call == IoCall::read && (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0) {
+        const unsigned long last = ERR_peek_last_error();
+        const bool alert =
+            ERR_GET_LIB(last) == ERR_LIB_SSL && ERR_GET_REASON(last) >= SSL_AD_REASON_OFFSET;
+        if (last != 0 && !alert && ERR_GET_LIB(last) != ERR_LIB_SYS) {
+            return SSL_ERROR_ZERO_RETURN;
+        }
+    }
+    return SSL_ERROR_NONE;
+}
+
+void set_message(ErrorInfo& info, IoCall call, const char* what) {
+    info.message = io_call_name(call);
+    info.message += ": ";
+    info.message += what;
+}
+
+// Step 2: everything that is not a would-block, worded as Python words it.
+void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno, ErrorInfo& info) {
     switch (ssl_error) {
         case SSL_ERROR_ZERO_RETURN:
             ERR_clear_error();
             info.code = make_error_code(SSLErrc::zero_return);
-            info.message = std::string(operation) + ": TLS/SSL connection has been closed (EOF)";
-            return info;
-        case SSL_ERROR_WANT_READ:
-            ERR_clear_error();
-            info.code = make_error_code(SSLErrc::want_read);
-            info.message = std::string(operation) + ": the read operation did not complete";
-            return info;
-        case SSL_ERROR_WANT_WRITE:
-            ERR_clear_error();
-            info.code = make_error_code(SSLErrc::want_write);
-            info.message = std::string(operation) + ": the write operation did not complete";
-            return info;
+            set_message(info, call, "TLS/SSL connection has been closed (EOF)");
+            return;
         case SSL_ERROR_WANT_X509_LOOKUP:
             ERR_clear_error();
             info.code = make_error_code(SSLErrc::want_x509_lookup);
-            info.message = std::string(operation) + ": the X509 lookup did not complete";
-            return info;
+            set_message(info, call, "the X509 lookup did not complete");
+            return;
         case SSL_ERROR_WANT_CONNECT:
             ERR_clear_error();
             info.code = make_error_code(SSLErrc::want_connect);
-            info.message = std::string(operation) + ": the connect operation did not complete";
-            return info;
+            set_message(info, call, "the connect operation did not complete");
+            return;
         case SSL_ERROR_SYSCALL:
             if (ERR_peek_error() == 0) {
                 if (saved_errno == 0) {
                     info.code = make_error_code(SSLErrc::eof);
-                    info.message =
-                        std::string(operation) + ": EOF occurred in violation of protocol";
+                    set_message(info, call, "EOF occurred in violation of protocol");
                 } else {
-                    info.code = make_error_code(SSLErrc::syscall);
+                    info.code = make_error_code(SSLErrc::syscall, saved_errno);
                     info.os_errno = saved_errno;
-                    info.message = std::string(operation) + ": " + std::strerror(saved_errno);
+                    set_message(info, call, std::strerror(saved_errno));
                 }
-                return info;
+                return;
             }
             [[fallthrough]];
         case SSL_ERROR_SSL:
         default: {
-            unsigned long e = ERR_peek_last_error();
+            const unsigned long e = ERR_peek_last_error();
             if (is_unexpected_eof(e)) {
                 drain_into(info);
                 info.code = make_error_code(SSLErrc::eof);
-                info.message = compose(operation, "EOF occurred in violation of protocol", info);
-                return info;
+                info.message =
+                    compose(io_call_name(call), "EOF occurred in violation of protocol", info);
+                return;
             }
             if (is_verify_failure(e)) {
                 drain_into(info);
                 info.code = make_error_code(SSLErrc::cert_verification);
                 describe_verify_failure(ssl, info);
-                info.message =
-                    compose(operation, "certificate verify failed: " + info.verify_message, info);
-                return info;
+                info.message = compose(io_call_name(call),
+                                       "certificate verify failed: " + info.verify_message, info);
+                return;
             }
-            std::string what = openssl_text(e);
+            const std::string what = openssl_text(e);
             drain_into(info);
             info.code = make_error_code(SSLErrc::ssl);
-            info.message = compose(operation, what, info);
-            return info;
+            info.message = compose(io_call_name(call), what, info);
+            return;
         }
     }
+}
+
+}  // namespace
+
+const char* io_call_name(IoCall call) noexcept {
+    switch (call) {
+        case IoCall::handshake:
+            return "do_handshake";
+        case IoCall::read:
+            return "read";
+        case IoCall::write:
+            return "write";
+        case IoCall::shutdown:
+            return "shutdown";
+    }
+    return "";
+}
+
+IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
+                              ErrorInfo& info) noexcept {
+    int ssl_error = classify_from_connection(ssl, call);
+    if (ssl_error == SSL_ERROR_NONE) {
+        ssl_error = SSL_get_error(ssl, ret);
+    }
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
+        // The call stopped on its BIO, not on an error: whatever is queued is stale. Drop it so
+        // that the next failure is classified on its own entries.
+        if (ERR_peek_error() != 0) {
+            ERR_clear_error();
+        }
+        if (!info.message.empty() || info.openssl_error != 0) {
+            info = ErrorInfo{};
+        }
+        info.code = make_error_code(ssl_error == SSL_ERROR_WANT_READ ? SSLErrc::want_read
+                                                                     : SSLErrc::want_write);
+        return {info.code, false};
+    }
+    const bool fatal = ssl_error == SSL_ERROR_SSL || ssl_error == SSL_ERROR_SYSCALL;
+    info = ErrorInfo{};
+    try {
+        describe_failure(ssl, call, ssl_error, saved_errno, info);
+    } catch (...) {
+        ERR_clear_error();
+        info = ErrorInfo{};
+        info.code = std::make_error_code(std::errc::not_enough_memory);
+    }
+    return {info.code, fatal};
 }
 
 }  // namespace tls::ossl

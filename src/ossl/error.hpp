@@ -1,6 +1,6 @@
-// The one error mapper: OpenSSL's return values, SSL_get_error, errno and the error queue become
-// an ErrorInfo here and nowhere else. Every function drains the thread's error queue so the next
-// OpenSSL call never sees a stale error.
+// The one error mapper: OpenSSL's return values, SSL_get_error, the connection's own state, errno
+// and the error queue become an ErrorInfo here and nowhere else. Every function leaves the
+// thread's error queue empty so the next OpenSSL call never sees a stale error.
 #pragma once
 
 #include <openssl/err.h>
@@ -22,9 +22,39 @@ ErrorInfo capture_error(std::string_view operation, std::string_view what,
 [[noreturn]] void throw_error(std::string_view operation, std::string_view what,
                               SSLErrc code = SSLErrc::ssl);
 
-/// A failed SSL_do_handshake/read/write/shutdown. `ssl_error` is SSL_get_error() and
-/// `saved_errno` the errno read right after the call, both captured before anything else ran.
-ErrorInfo map_io_error(const SSL* ssl, std::string_view operation, int ssl_error, int saved_errno);
+/// The I/O calls classify_io_failure() knows how to word.
+enum class IoCall { handshake, read, write, shutdown };
+
+/// "do_handshake", "read", "write", "shutdown": how messages name the call.
+const char* io_call_name(IoCall call) noexcept;
+
+/// What classify_io_failure() decided: the code (also stored in the ErrorInfo) and whether the
+/// connection is now unusable (OpenSSL forbids SSL_shutdown after SSL_ERROR_SSL/SYSCALL).
+struct IoFailure {
+    std::error_code code;
+    bool fatal = false;
+};
+
+/// The whole rule for a failed SSL_do_handshake/SSL_read_ex/SSL_write_ex/SSL_shutdown (`ret` its
+/// return value, `saved_errno` the errno read right after it, before anything else ran):
+///  1. The connection's own state first. SSL_get_error() trusts the thread's error queue, so an
+///     entry other code left there would turn a would-block into SSL_ERROR_SSL. If the SSL
+///     stopped because its BIO asked to be called again (SSL_want + the BIO's retry flag), it is
+///     want_read / want_write and anything queued is stale and dropped. A read on a connection
+///     that received close_notify is a clean close (zero_return) even with stale entries (a
+///     close_notify queues nothing; a fatal alert queues its own reason, a transport failure
+///     ERR_LIB_SYS).
+///  2. Otherwise SSL_get_error(): ZERO_RETURN, the remaining WANT_*, SYSCALL with an empty queue
+///     (errno 0: EOF without close_notify -> eof; errno set -> syscall carrying the errno, see
+///     make_error_code(SSLErrc, int)), and SSL_ERROR_SSL from the newest queued entry
+///     (UNEXPECTED_EOF_WHILE_READING -> eof, CERTIFICATE_VERIFY_FAILED -> cert_verification with
+///     the verify result, anything else -> ssl).
+/// Would-block, the hot path of every event loop, allocates nothing: `info` keeps its buffers
+/// and only its code changes. Other outcomes replace `info`. The success path never comes here,
+/// so it never looks at the error queue (that costs ~1 % of bulk throughput; bench/README.md).
+/// Leaves the queue empty.
+IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
+                              ErrorInfo& info) noexcept;
 
 /// An error that did not come from OpenSSL (misuse is thrown separately; this is for runtime
 /// conditions such as a peer that closed mid-handshake before TLS started).

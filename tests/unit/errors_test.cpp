@@ -3,6 +3,7 @@
 // same OpenSSL; the PEM/DER helpers of tls/certificate.hpp against Python's.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <set>
 #include <string>
 #include <system_error>
@@ -202,6 +203,37 @@ TEST(ThrowError, SyscallErrorCarriesTheErrno) {
     ADD_FAILURE() << "not thrown as SSLSyscallError";
 }
 
+TEST(ErrorCodes, ASyscallCodeCarryingAnErrnoEqualsBothItsSSLErrcAndTheErrnosCondition) {
+    const std::error_code ec = tls::make_error_code(tls::SSLErrc::syscall, ECONNRESET);
+    EXPECT_EQ(&ec.category(), &tls::ssl_category());
+    EXPECT_EQ(ec, tls::SSLErrc::syscall);
+    EXPECT_EQ(tls::SSLErrc::syscall, ec);
+    EXPECT_NE(ec, tls::SSLErrc::ssl);
+    EXPECT_EQ(tls::ssl_errc(ec), tls::SSLErrc::syscall);
+    EXPECT_EQ(ec, std::errc::connection_reset);
+    EXPECT_TRUE(ec == std::error_condition(ECONNRESET, std::system_category()));
+    EXPECT_NE(ec, std::errc::connection_refused);
+    EXPECT_NE(ec, std::errc::timed_out);
+    // Without an errno the code is the plain enum value and equals no OS condition.
+    const std::error_code plain = tls::make_error_code(tls::SSLErrc::syscall);
+    EXPECT_EQ(plain.value(), 5);
+    EXPECT_NE(plain, std::errc::connection_reset);
+    EXPECT_EQ(tls::make_error_code(tls::SSLErrc::syscall, 0), plain);
+    EXPECT_EQ(tls::ssl_errc(std::make_error_code(std::errc::timed_out)), tls::SSLErrc{});
+
+    tls::ErrorInfo info = info_with(ec);
+    info.os_errno = ECONNRESET;
+    try {
+        tls::throw_error(info);
+    } catch (const tls::SSLSyscallError& e) {
+        EXPECT_EQ(e.code(), std::errc::connection_reset);
+        return;
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "caught " << typeid(e).name() << " instead";
+        return;
+    }
+}
+
 TEST(ErrorsFromOpenSsl, ARealFailureLeavesTheErrorQueueEmptyAndCarriesTheReason) {
     tls::Context ctx;
     try {
@@ -216,6 +248,55 @@ TEST(ErrorsFromOpenSsl, ARealFailureLeavesTheErrorQueueEmptyAndCarriesTheReason)
     }
     // Nothing stale is left for the next call: a good load right after succeeds.
     EXPECT_NO_THROW(ctx.load_verify_locations(tls::test::TestPki::get().ca_cert()));
+}
+
+// The localhost key re-encrypted by the openssl command line with `args`, as users make them.
+std::string key_encrypted_by_openssl_cli(const std::vector<std::string>& args) {
+    const tls::test::TestPki& pki = tls::test::TestPki::get();
+    std::vector<std::string> argv = {"openssl", "pkey", "-in", pki.localhost().key};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-passout", "pass:the right password"});
+    tls::test::ProcessResult r = tls::test::run_process(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+}
+
+// How many of four wrong passwords make load_cert_chain_pem report `library`/`reason`. A wrong
+// key decrypts to garbage whose CBC padding is invalid 255 times in 256 (that is the error
+// expected); otherwise the garbage fails later, in decoding, with another reason.
+int wrong_passwords_reporting(const std::string& key_pem, const std::string& library,
+                              const std::string& reason) {
+    const std::string chain = tls::test::read_file(tls::test::TestPki::get().localhost().chain);
+    tls::Context ctx(tls::PROTOCOL_TLS_SERVER);
+    EXPECT_NO_THROW(ctx.load_cert_chain_pem(chain, key_pem, "the right password"));
+    int matching = 0;
+    for (const char* wrong : {"wrong 1", "wrong 2", "wrong 3", "wrong 4"}) {
+        try {
+            ctx.load_cert_chain_pem(chain, key_pem, wrong);
+            ADD_FAILURE() << "a wrong password was accepted";
+        } catch (const tls::SSLError& e) {
+            EXPECT_EQ(e.code(), tls::SSLErrc::ssl);
+            if (e.library() == library && e.reason() == reason) {
+                ++matching;
+            } else {
+                std::cerr << "wrong password reported " << e.library() << "/" << e.reason() << "\n";
+            }
+        }
+    }
+    return matching;
+}
+
+// docs/errors.md states these pairs; this is where they come from (OpenSSL 3.0).
+TEST(ErrorsFromOpenSsl, WrongPasswordForAPkcs8KeyFromOpensslPkeyAes256IsPkcs12CipherfinalError) {
+    std::string key = key_encrypted_by_openssl_cli({"-aes256"});
+    ASSERT_NE(key.find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos) << key;
+    EXPECT_GE(wrong_passwords_reporting(key, "PKCS12", "PKCS12_CIPHERFINAL_ERROR"), 3);
+}
+
+TEST(ErrorsFromOpenSsl, WrongPasswordForATraditionalPemKeyIsPemBadDecrypt) {
+    std::string key = key_encrypted_by_openssl_cli({"-traditional", "-aes256"});
+    ASSERT_NE(key.find("Proc-Type: 4,ENCRYPTED"), std::string::npos) << key;
+    EXPECT_GE(wrong_passwords_reporting(key, "PEM", "BAD_DECRYPT"), 3);
 }
 
 // ---------------------------------------------------------------------------------------------

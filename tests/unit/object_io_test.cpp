@@ -429,6 +429,57 @@ TEST(ObjectIo, CloseNotifyFromTheServerEndsTheClientsReadsCleanly) {
     p.server.object.unwrap();
 }
 
+TEST(ObjectIo, SendCloseNotifyHalfClosesSoThePeerReadsACleanEndAndCanStillAnswer) {
+    Pair p = make_pair(client_context(), server_context());
+    std::error_code ec;
+    p.client.object.send_close_notify(ec);
+    EXPECT_EQ(ec, std::errc::not_connected) << "before the handshake there is nothing to close";
+    EXPECT_EQ(p.client.outgoing.pending(), 0u);
+    ASSERT_TRUE(do_handshake_until_error(p).done());
+    deliver(p.server, p.client, whole);
+    EXPECT_EQ(read_available(p.client), "");
+
+    p.client.object.send_close_notify();
+    const std::size_t alert = p.client.outgoing.pending();
+    EXPECT_GT(alert, 0u);
+    p.client.object.send_close_notify(ec);  // once only
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(p.client.outgoing.pending(), alert);
+    deliver(p.client, p.server, whole);
+    char buf[16];
+    EXPECT_EQ(p.server.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_FALSE(ec) << "a close_notify is a clean end: " << p.server.object.last_error().message;
+    EXPECT_EQ(p.server.object.read(buf, sizeof buf), 0u);
+
+    // The other direction stays open: the server answers and the client reads it.
+    EXPECT_EQ(send(p.server, p.client, "after the half-close"), "after the half-close");
+    // The server's own unwrap completes at once (it already has the client's close_notify) and
+    // the client then reads a clean end too.
+    p.server.object.unwrap(ec);
+    EXPECT_FALSE(ec) << p.server.object.last_error().message;
+    deliver(p.server, p.client, whole);
+    EXPECT_EQ(p.client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_FALSE(ec) << p.client.object.last_error().message;
+    p.client.object.unwrap(ec);
+    EXPECT_FALSE(ec) << p.client.object.last_error().message;
+    // Our direction is closed: writing after the close_notify is an error.
+    EXPECT_EQ(p.client.object.write("late", 4, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::ssl);
+}
+
+TEST(ObjectIo, SendCloseNotifyBeforeTheHandshakeThrowsNotConnected) {
+    Pair p = make_pair(client_context(), server_context());
+    try {
+        p.client.object.send_close_notify();
+        ADD_FAILURE() << "nothing thrown";
+    } catch (const tls::SSLError&) {
+        ADD_FAILURE() << "not an SSL failure: the connection is still usable";
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::not_connected);
+    }
+    ASSERT_TRUE(do_handshake_until_error(p).done());
+}
+
 TEST(ObjectIo, SimultaneousUnwrapsCompleteOnBothSides) {
     Pair p = make_pair(client_context(), server_context());
     ASSERT_TRUE(do_handshake_until_error(p).done());

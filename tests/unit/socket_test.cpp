@@ -9,9 +9,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -578,6 +580,41 @@ TEST_F(SocketTest, PeerResettingMidHandshakeIsSSLSyscallErrorWithEconnreset) {
     peer.join();
 }
 
+// A peer that closes with SO_LINGER {on, 0} aborts the connection: the kernel sends RST at once.
+void reset_connection(tls::test::Fd& fd) {
+    linger abort{1, 0};
+    ASSERT_EQ(::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort), 0);
+    fd.reset();
+}
+
+TEST_F(SocketTest, ResetByThePeerIsSSLSyscallErrorThatEqualsErrcConnectionReset) {
+    tls::test::SocketPair fds = tls::test::loopback_pair();
+    std::thread peer([&] {
+        EXPECT_TRUE(tls::test::wait_readable(fds.server.get(), tls::test::kPeerTimeout));
+        reset_connection(fds.server);
+    });
+    tls::WrapOptions options = tls::WrapOptions::client("localhost");
+    options.do_handshake_on_connect = false;
+    tls::Socket client =
+        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    client.settimeout(tls::test::kPeerTimeout);
+    try {
+        client.do_handshake();
+        ADD_FAILURE() << "handshake succeeded";
+    } catch (const tls::SSLSyscallError& e) {
+        // Python raises ConnectionResetError here; tlsctx keeps the SSL type and makes the code
+        // compare equal to the errno's condition as well.
+        EXPECT_EQ(e.code(), std::errc::connection_reset);
+        EXPECT_EQ(e.code(), tls::SSLErrc::syscall);
+        EXPECT_NE(e.code(), std::errc::connection_refused);
+        EXPECT_EQ(e.os_errno(), ECONNRESET);
+    } catch (const std::exception&) {
+        ADD_FAILURE() << tls::test::describe(std::current_exception());
+    }
+    EXPECT_EQ(client.last_error().code, std::errc::connection_reset);
+    peer.join();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Timeouts and non-blocking mode
 
@@ -725,6 +762,105 @@ TEST_F(SocketTest, HandshakeOnConnectIsRefusedForANonBlockingDescriptor) {
     EXPECT_THROW(client_context().wrap_socket(fds.client.get(), tls::FdOwnership::borrow,
                                               tls::WrapOptions::client("localhost")),
                  std::invalid_argument);
+}
+
+TEST_F(SocketTest, HandshakeOnConnectRefusalNamesTheWrapOptionToSet) {
+    tls::test::SocketPair fds = tls::test::loopback_pair();
+    ASSERT_EQ(::fcntl(fds.client.get(), F_SETFL, ::fcntl(fds.client.get(), F_GETFL) | O_NONBLOCK),
+              0);
+    try {
+        client_context().wrap_socket(fds.client.get(), tls::FdOwnership::borrow,
+                                     tls::WrapOptions::client("localhost"));
+        ADD_FAILURE() << "a non-blocking descriptor was handshaken inside wrap_socket";
+    } catch (const std::invalid_argument& e) {
+        // The message is the feature here: C++ users set a field, they never "specify" it.
+        EXPECT_NE(std::string(e.what()).find("WrapOptions::do_handshake_on_connect = false"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+// A tlsctx server over `fd` that completes the handshake and then neither sends nor reads until
+// `done` is set.
+std::thread silent_tls_server(int fd, std::shared_future<void> done) {
+    return std::thread([fd, done] {
+        tls::WrapOptions options = tls::WrapOptions::server();
+        options.do_handshake_on_connect = false;
+        tls::Socket server = server_context().wrap_socket(fd, tls::FdOwnership::borrow, options);
+        server.settimeout(tls::test::kPeerTimeout);
+        EXPECT_NO_THROW(server.do_handshake());
+        EXPECT_EQ(done.wait_for(tls::test::kPeerTimeout), std::future_status::ready);
+    });
+}
+
+void set_kernel_timeout(int fd, int option, std::chrono::milliseconds t) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv), 0);
+}
+
+TEST_F(SocketTest, BorrowedBlockingDescriptorWithSoRcvtimeoTimesOutReadsLikeTheSocketTimeout) {
+    tls::test::SocketPair fds = tls::test::loopback_pair();
+    std::promise<void> done;
+    std::thread server = silent_tls_server(fds.server.get(), done.get_future().share());
+    set_kernel_timeout(fds.client.get(), SO_RCVTIMEO, 200ms);
+    {
+        tls::Socket client = client_context().wrap_socket(
+            fds.client.get(), tls::FdOwnership::borrow, tls::WrapOptions::client("localhost"));
+        ASSERT_TRUE(client.handshake_done());
+        EXPECT_EQ(client.gettimeout(), std::nullopt);
+        char buf[16];
+        auto start = std::chrono::steady_clock::now();
+        try {
+            (void)client.read(buf, sizeof buf);
+            ADD_FAILURE() << "read returned from a silent peer";
+        } catch (const tls::SSLError&) {
+            ADD_FAILURE() << "a timeout is not an SSLError: "
+                          << tls::test::describe(std::current_exception());
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code(), std::errc::timed_out);
+        }
+        auto elapsed = std::chrono::steady_clock::now() - start;
+        EXPECT_GE(elapsed, 150ms);
+        EXPECT_LT(elapsed, 400ms) << "SO_RCVTIMEO 200 ms was not honoured";
+        std::error_code ec;
+        start = std::chrono::steady_clock::now();
+        EXPECT_EQ(client.read(buf, sizeof buf, ec), 0u);
+        EXPECT_EQ(ec, std::errc::timed_out);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 400ms);
+        EXPECT_EQ(client.last_error().code, std::errc::timed_out);
+    }
+    done.set_value();
+    server.join();
+}
+
+TEST_F(SocketTest, BorrowedBlockingDescriptorWithSoSndtimeoTimesOutWritesToAPeerThatNeverReads) {
+    tls::test::SocketPair fds = tls::test::loopback_pair();
+    std::promise<void> done;
+    std::thread server = silent_tls_server(fds.server.get(), done.get_future().share());
+    {
+        tls::Socket client = client_context().wrap_socket(
+            fds.client.get(), tls::FdOwnership::borrow, tls::WrapOptions::client("localhost"));
+        ASSERT_TRUE(client.handshake_done());
+        set_kernel_timeout(fds.client.get(), SO_SNDTIMEO, 200ms);
+        // Far more than the loopback buffers hold, so a write blocks once they are full.
+        const std::string chunk(1 << 20, 'x');
+        std::error_code ec;
+        auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < 256 && !ec; ++i) {
+            start = std::chrono::steady_clock::now();
+            (void)client.write(chunk.data(), chunk.size(), ec);
+        }
+        EXPECT_EQ(ec, std::errc::timed_out) << client.last_error().message;
+        // The kernel bounds each send() call, and a send that still moved a few bytes starts the
+        // next one afresh, so one write may wait several times 200 ms; without the option it
+        // would wait until the peer gives up (kPeerTimeout) and fail with another error.
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 3s)
+            << "SO_SNDTIMEO 200 ms was not honoured";
+    }
+    done.set_value();
+    server.join();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -934,6 +1070,38 @@ TEST_F(SocketTest, ListenerServesATlsctxClientThroughConnect) {
     }
     std::exception_ptr error = server.join();
     EXPECT_FALSE(error) << tls::test::describe(error);
+}
+
+TEST_F(SocketTest, ConnectToANameThatDoesNotResolveIsGaierrorWithTheResolversCodeAlone) {
+    // RFC 6761 section 6.4: names under .invalid never resolve, with or without a network.
+    try {
+        (void)tls::connect(client_context(), "no-such-host.invalid", 443, 10s);
+        ADD_FAILURE() << "connected to a .invalid name";
+    } catch (const tls::gaierror& e) {
+        EXPECT_EQ(&e.code().category(), &tls::gai_category());
+        // EAI_AGAIN only where no resolver answers at all.
+        EXPECT_TRUE(e.code().value() == EAI_NONAME || e.code().value() == EAI_AGAIN)
+            << e.code().value() << " " << e.what();
+        EXPECT_NE(e.code(), std::errc::host_unreachable);
+    } catch (const std::exception&) {
+        ADD_FAILURE() << tls::test::describe(std::current_exception());
+    }
+    EXPECT_THROW(tls::Listener(server_context(), "no-such-host.invalid", 0), tls::gaierror);
+}
+
+TEST_F(SocketTest, ConnectToAClosedPortIsConnectionRefusedNamingHostAndPort) {
+    const std::uint16_t port = tls::test::pick_loopback_port();  // nothing listens there now
+    try {
+        (void)tls::connect(client_context(), "127.0.0.1", port, 10s);
+        ADD_FAILURE() << "connected to a closed port";
+    } catch (const tls::SSLError&) {
+        ADD_FAILURE() << tls::test::describe(std::current_exception());
+    } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code(), std::errc::connection_refused);
+        // Which endpoint failed is the feature under test.
+        const std::string endpoint = "127.0.0.1:" + std::to_string(port);
+        EXPECT_NE(std::string(e.what()).find(endpoint), std::string::npos) << e.what();
+    }
 }
 
 TEST_F(SocketTest, WrongHostnameFailsInsideTheHandshakeAndTheServerGetsTheAlert) {
