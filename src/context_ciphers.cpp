@@ -1,5 +1,5 @@
-// Cipher suites of a tls::Context: set_ciphers (which may not lower the security level without
-// dangerous()) and get_ciphers.
+// Cipher suites of a tls::Context: set_ciphers (which may not lower the security level) and
+// get_ciphers.
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>

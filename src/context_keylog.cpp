@@ -1,6 +1,6 @@
 // Key logging of a tls::Context: every connection's secrets appended to one file in the NSS key
-// log format (SSLKEYLOGFILE). Only dangerous.cpp turns it on; this file holds the file and the
-// OpenSSL callback that writes to it.
+// log format (SSLKEYLOGFILE). Only the weakening paths turn it on; this file holds the file and
+// the OpenSSL callback that writes to it.
 #include <openssl/ssl.h>
 
 #include <cerrno>

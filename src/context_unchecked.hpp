@@ -1,6 +1,6 @@
 // The settings of a context written without the policy checks of Context's setters: the one
 // layer both sides stand on. A safe setter checks its rule and then calls the function here;
-// dangerous::Settings calls it directly. Neither side calls the other, so each rule is written
+// the weakening setters call it directly. Neither side calls the other, so each rule is written
 // once, in the safe setter that enforces it. These still refuse what is invalid (an unknown
 // mode, a version OpenSSL does not know, a cipher string that selects nothing).
 #pragma once

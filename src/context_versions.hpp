@@ -1,5 +1,5 @@
-// Protocol versions of a context: the floor below which only dangerous() goes, the versions
-// fixed-version protocols pin, and what this OpenSSL build can speak.
+// Protocol versions of a context: the protocol floor, the versions fixed-version protocols pin,
+// and what this OpenSSL build can speak.
 #pragma once
 
 #include <optional>

@@ -266,12 +266,13 @@ std::error_code Engine::handshake() noexcept {
 
 void Engine::explain_callback_refusal() noexcept {
     try {
-        std::string message =
-            std::string(operation_name(Operation::handshake)) + ": " + callback_refusal_;
-        if (!last_error_.reason.empty()) {
-            message += " (" + last_error_.reason + ")";
-        }
-        last_error_.message = std::move(message);
+        // Keep the mapper's "(<OpenSSL reason>)" suffix; replace only what it said failed.
+        const std::string& generic = last_error_.message;
+        const std::size_t suffix =
+            last_error_.reason.empty() ? std::string::npos : generic.rfind(" (");
+        last_error_.message = std::string(operation_name(Operation::handshake)) + ": " +
+                              callback_refusal_ +
+                              (suffix == std::string::npos ? "" : generic.substr(suffix));
     } catch (...) {
         // Out of memory: the generic message stays.
     }
