@@ -63,8 +63,12 @@ const std::string& Connection::server_hostname() const noexcept {
     return engine_ ? engine_->server_hostname() : none;
 }
 
+std::optional<std::string> Connection::server_name() const {
+    return engine_ ? engine_->server_name() : std::nullopt;
+}
+
 Context Connection::context() const {
-    return Context(engine("context").context());
+    return detail::ContextAccess::handle(engine("context").context());
 }
 
 bool Connection::handshake_done() const noexcept {

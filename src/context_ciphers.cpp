@@ -1,20 +1,19 @@
-// Cipher suites and ALPN of a tls::Context.
-#include "tls/context.hpp"
-
+// Cipher suites of a tls::Context: set_ciphers (which may not lower the security level) and
+// get_ciphers.
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
 
-#include <sys/stat.h>
-#include <cstdlib>
-#include <stdexcept>
+#include <optional>
+#include <string>
+#include <string_view>
 
-#include "certificate_decode.hpp"
 #include "context_state.hpp"
+#include "context_unchecked.hpp"
 #include "ossl/error.hpp"
-#include "pem_loading.hpp"
-#include "tls/dangerous.hpp"
+#include "tls/context.hpp"
 #include "tls/errors.hpp"
+#include "weakening.hpp"
 
 namespace tls {
 namespace {
@@ -47,40 +46,6 @@ void restore_ciphers(SSL_CTX* ctx, const std::string& previous, int level) {
     ERR_clear_error();
 }
 
-}  // namespace
-
-namespace detail {
-
-void apply_ciphers(ContextState& s, std::string_view cipher_string, bool allow_lower_level) {
-    SSL_CTX* ctx = s.ctx.get();
-    const int level_before = SSL_CTX_get_security_level(ctx);
-    const std::string previous = current_cipher_string(ctx);
-    std::string text(cipher_string);
-    if (SSL_CTX_set_cipher_list(ctx, text.c_str()) != 1) {
-        restore_ciphers(ctx, previous, level_before);
-        // Python's wording: an empty selection is the common user error.
-        throw SSLError(SSLErrc::ssl, "set_ciphers: No cipher can be selected. (" + text + ")");
-    }
-    if (!allow_lower_level && SSL_CTX_get_security_level(ctx) < level_before) {
-        restore_ciphers(ctx, previous, level_before);
-        throw std::invalid_argument("set_ciphers: the string lowers the security level below " +
-                                    std::to_string(level_before) +
-                                    "; use ctx.dangerous().set_ciphers(...)");
-    }
-}
-
-}  // namespace detail
-
-void Context::set_ciphers(std::string_view cipher_string) {
-    detail::apply_ciphers(*state_, cipher_string, false);
-}
-
-void Context::set_ciphers(CipherPolicy policy) {
-    set_ciphers(cipher_string(policy));
-}
-
-namespace {
-
 std::optional<std::string> long_name(int nid) {
     if (nid == NID_undef) {
         return std::nullopt;
@@ -90,6 +55,23 @@ std::optional<std::string> long_name(int nid) {
 }
 
 }  // namespace
+
+void Context::set_ciphers(std::string_view cipher_string) {
+    SSL_CTX* ctx = state_->ctx.get();
+    const int level_before = SSL_CTX_get_security_level(ctx);
+    const std::string previous = current_cipher_string(ctx);
+    detail::unchecked::set_ciphers(*state_, cipher_string);
+    // A "@SECLEVEL=n" in the string sets the context's level too.
+    if (SSL_CTX_get_security_level(ctx) < level_before) {
+        restore_ciphers(ctx, previous, level_before);
+        detail::refuse_weakening("set_ciphers", "the string lowers the security level below " +
+                                                    std::to_string(level_before));
+    }
+}
+
+void Context::set_ciphers(CipherPolicy policy) {
+    set_ciphers(cipher_string(policy));
+}
 
 std::vector<CipherInfo> Context::get_ciphers() const {
     // Python asks an SSL made from the context: the list then includes the TLS 1.3 suites.
@@ -122,47 +104,19 @@ std::vector<CipherInfo> Context::get_ciphers() const {
     return out;
 }
 
-namespace {
+namespace detail::unchecked {
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void* arg) noexcept {
-    auto* state = static_cast<ContextState*>(arg);
-    if (state->alpn_wire.empty()) {
-        return SSL_TLSEXT_ERR_NOACK;
+void set_ciphers(ContextState& state, std::string_view cipher_string) {
+    SSL_CTX* ctx = state.ctx.get();
+    const int level_before = SSL_CTX_get_security_level(ctx);
+    const std::string previous = current_cipher_string(ctx);
+    std::string text(cipher_string);
+    if (SSL_CTX_set_cipher_list(ctx, text.c_str()) != 1) {
+        restore_ciphers(ctx, previous, level_before);
+        // Python's wording: an empty selection is the common user error.
+        throw SSLError(SSLErrc::ssl, "set_ciphers: No cipher can be selected. (" + text + ")");
     }
-    unsigned char* selected = nullptr;
-    // The server's order wins (SSL_select_next_proto's first list), as in Python.
-    int r = SSL_select_next_proto(&selected, outlen, state->alpn_wire.data(),
-                                  static_cast<unsigned int>(state->alpn_wire.size()), in, inlen);
-    if (r != OPENSSL_NPN_NEGOTIATED) {
-        return SSL_TLSEXT_ERR_NOACK;
-    }
-    *out = selected;
-    return SSL_TLSEXT_ERR_OK;
 }
 
-}  // namespace
-
-void Context::set_alpn_protocols(const std::vector<std::string>& protocols) {
-    std::vector<unsigned char> wire;
-    for (const std::string& p : protocols) {
-        if (p.empty() || p.size() > 255) {
-            throw std::invalid_argument(
-                "set_alpn_protocols: protocol names must be 1 to 255 bytes");
-        }
-        wire.push_back(static_cast<unsigned char>(p.size()));
-        wire.insert(wire.end(), p.begin(), p.end());
-    }
-    if (wire.size() > 65535) {
-        throw std::invalid_argument("set_alpn_protocols: the protocol list is too long");
-    }
-    // SSL_CTX_set_alpn_protos returns 0 on success (unlike most of OpenSSL).
-    if (SSL_CTX_set_alpn_protos(state_->ctx.get(), wire.data(),
-                                static_cast<unsigned int>(wire.size())) != 0) {
-        ossl::throw_error("set_alpn_protocols", "cannot set the ALPN list");
-    }
-    state_->alpn_wire = std::move(wire);
-    SSL_CTX_set_alpn_select_cb(state_->ctx.get(), &select_alpn, state_.get());
-}
-
+}  // namespace detail::unchecked
 }  // namespace tls

@@ -1,11 +1,12 @@
-// What a tls::Context handle shares with every connection made from it.
+// What a tls::Context handle shares with every connection made from it, and the one door from a
+// handle to it (ContextAccess): the public header names neither.
 #pragma once
 
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ossl/handles.hpp"
@@ -41,7 +42,7 @@ struct ContextState {
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then
-    // shared is never mutated while other connections use it.
+    // shared is never mutated while other connections use it (context_trust.cpp).
     void ensure_default_trust();
 
     // Whether this context may act as a client (PROTOCOL_TLS_SERVER cannot).
@@ -54,18 +55,21 @@ struct ContextState {
     }
 };
 
-// set_ciphers; `allow_lower_level` is the dangerous() spelling. Restores the previous list when
-// it refuses.
-void apply_ciphers(ContextState& state, std::string_view cipher_string, bool allow_lower_level);
+// A new context's state for `protocol` with every default set (defaults.cpp: the one place to
+// read them top to bottom). Refuses nothing: Context's constructor applies the protocol floor.
+std::shared_ptr<ContextState> make_context_state(Protocol protocol);
 
-// Python's create_default_context() and _create_unverified_context() (and only they) turn on key
-// logging when SSLKEYLOGFILE names a file: setting the variable is the explicit request.
-void honour_sslkeylogfile(Context& context);
-
-// The lowest version this OpenSSL was built with (TLS 1.0 on Debian: SSLv3 is compiled out).
-int lowest_protocol_version() noexcept;
-
-// Sets every default of a new context (defaults.cpp): the one place to read them top to bottom.
-void apply_defaults(ContextState& state);
+// The library's way between a tls::Context handle and its state. Context befriends only this,
+// so user code can neither reach the state nor build a handle around a stray one.
+struct ContextAccess {
+    static ContextState& state(const Context& context) noexcept { return *context.state_; }
+    static const std::shared_ptr<ContextState>& shared_state(const Context& context) noexcept {
+        return context.state_;
+    }
+    // A handle for existing state (how a connection hands back the context it uses).
+    static Context handle(std::shared_ptr<ContextState> state) noexcept {
+        return Context(std::move(state));
+    }
+};
 
 }  // namespace tls::detail

@@ -2,7 +2,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <cstdint>
+#include <memory>
+#include <optional>
+
 #include "context_state.hpp"
+#include "context_versions.hpp"
 #include "ex_data.hpp"
 #include "ossl/error.hpp"
 #include "tls/ciphers.hpp"
@@ -26,23 +31,13 @@ const SSL_METHOD* method_for(Protocol protocol) {
     }
 }
 
-int pinned_version(Protocol protocol) {
-    switch (protocol) {
-        case Protocol::PROTOCOL_TLSv1:
-            return TLS1_VERSION;
-        case Protocol::PROTOCOL_TLSv1_1:
-            return TLS1_1_VERSION;
-        case Protocol::PROTOCOL_TLSv1_2:
-            return TLS1_2_VERSION;
-        default:
-            return 0;
-    }
-}
-
 }  // namespace
 
-void apply_defaults(ContextState& state) {
-    state.ctx.reset(SSL_CTX_new(method_for(state.protocol)));
+std::shared_ptr<ContextState> make_context_state(Protocol protocol) {
+    auto shared = std::make_shared<ContextState>();
+    ContextState& state = *shared;
+    state.protocol = protocol;
+    state.ctx.reset(SSL_CTX_new(method_for(protocol)));
     if (!state.ctx) {
         ossl::throw_error("Context", "cannot create SSL_CTX");
     }
@@ -60,11 +55,11 @@ void apply_defaults(ContextState& state) {
     SSL_CTX_set_options(ctx, options);
 
     // Protocol floor: TLS 1.2, as Python 3.10+; fixed-version protocols pin min = max.
-    if (int v = pinned_version(state.protocol); v != 0) {
-        SSL_CTX_set_min_proto_version(ctx, v);
-        SSL_CTX_set_max_proto_version(ctx, v);
+    if (std::optional<TLSVersion> pinned = pinned_version(protocol)) {
+        SSL_CTX_set_min_proto_version(ctx, static_cast<int>(*pinned));
+        SSL_CTX_set_max_proto_version(ctx, static_cast<int>(*pinned));
     } else {
-        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        SSL_CTX_set_min_proto_version(ctx, static_cast<int>(kProtocolFloor));
     }
 
     // Ciphers (TLS 1.2 and below): Python 3.10's policy, which also pins security level 2.
@@ -93,10 +88,12 @@ void apply_defaults(ContextState& state) {
     // the subject CN (hostname_checks_common_name can turn it back on).
     state.hostname_checks_common_name = false;
 
-    // Release idle read/write buffers (about 34 KiB per connection), as CPython does; accept a
+    // Release idle read/write buffers (about 34 KiB per connection), as CPython does
+    // (Context::set_release_buffers trades that memory for speed); accept a
     // retried write from a different address (a std::string may reallocate between retries).
     SSL_CTX_set_mode(
         ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+    return shared;
 }
 
 }  // namespace tls::detail

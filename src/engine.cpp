@@ -182,7 +182,27 @@ std::error_code Engine::handshake() noexcept {
         }
         return fail(std::move(info));
     }
-    return perform(Operation::handshake, [&] { return SSL_do_handshake(ssl_.get()); });
+    std::error_code ec =
+        perform(Operation::handshake, [&] { return SSL_do_handshake(ssl_.get()); });
+    if (ec && !callback_refusal_.empty() && ec != SSLErrc::want_read && ec != SSLErrc::want_write) {
+        explain_callback_refusal();
+    }
+    return ec;
+}
+
+void Engine::explain_callback_refusal() noexcept {
+    try {
+        // Keep the mapper's "(<OpenSSL reason>)" suffix; replace only what it said failed.
+        const std::string& generic = last_error_.message;
+        const std::size_t suffix =
+            last_error_.reason.empty() ? std::string::npos : generic.rfind(" (");
+        last_error_.message = std::string(operation_name(Operation::handshake)) + ": " +
+                              callback_refusal_ +
+                              (suffix == std::string::npos ? "" : generic.substr(suffix));
+    } catch (...) {
+        // Out of memory: the generic message stays.
+    }
+    callback_refusal_.clear();
 }
 
 std::error_code Engine::read(void* buffer, std::size_t len, std::size_t& n) noexcept {
@@ -446,6 +466,13 @@ void Engine::verify_client_post_handshake() {
     if (SSL_verify_client_post_handshake(ssl_.get()) != 1) {
         ossl::throw_error("verify_client_post_handshake", "cannot request a client certificate");
     }
+}
+
+std::optional<std::string> Engine::server_name() const {
+    // OpenSSL keeps the client's name on a server even when the handshake failed, and on a
+    // resumed TLS 1.2 session reports the name of the session's first handshake.
+    const char* name = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
+    return name != nullptr ? std::optional<std::string>(name) : std::nullopt;
 }
 
 void Engine::switch_context(std::shared_ptr<ContextState> context) {

@@ -57,6 +57,8 @@ class Engine {
     bool handshake_done() const noexcept;
     bool server_side() const noexcept { return server_side_; }
     const std::string& server_hostname() const noexcept { return server_hostname_; }
+    // The SNI name: on a server the one the client asked for, on a client the one it sent.
+    std::optional<std::string> server_name() const;
     const std::shared_ptr<ContextState>& context() const noexcept { return context_; }
     SSL* ssl() const noexcept { return ssl_.get(); }
 
@@ -81,6 +83,9 @@ class Engine {
     // here and the throwing API rethrows them once the OpenSSL call has returned.
     void stash_failure(std::exception_ptr failure) noexcept;
     std::exception_ptr take_failure() noexcept { return std::exchange(callback_failure_, nullptr); }
+    // A callback that refused the handshake says what it refused and how; the handshake's error
+    // message then carries that instead of OpenSSL's bare CALLBACK_FAILED.
+    void note_callback_refusal(std::string what) noexcept { callback_refusal_ = std::move(what); }
 
     const ErrorInfo& last_error() const noexcept { return last_error_; }
     // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
@@ -96,6 +101,8 @@ class Engine {
     std::error_code failed(Operation operation, int ret) noexcept;
     // Makes the Engine findable from its SSL (ex_data) for OpenSSL callbacks.
     bool attach_to_ssl() noexcept;
+    // Puts the noted callback refusal into last_error_'s message.
+    void explain_callback_refusal() noexcept;
 
     std::shared_ptr<ContextState> context_;
     ossl::SslPtr ssl_;
@@ -106,6 +113,7 @@ class Engine {
     bool attached_ = false;
     ErrorInfo last_error_;
     std::exception_ptr callback_failure_;
+    std::string callback_refusal_;
 };
 
 }  // namespace tls::detail

@@ -7,7 +7,6 @@
 #include <climits>
 #include <stdexcept>
 
-#include "context_state.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 
@@ -70,14 +69,6 @@ bool HAS_TLSv1_3() noexcept {
     return true;
 #endif
 }
-
-namespace detail {
-
-int lowest_protocol_version() noexcept {
-    return HAS_SSLv3() ? SSL3_VERSION : TLS1_VERSION;
-}
-
-}  // namespace detail
 
 Bytes RAND_bytes(std::size_t n) {
     if (n > static_cast<std::size_t>(INT_MAX)) {

@@ -47,6 +47,13 @@ class TLS_API Connection {
     bool server_side() const noexcept;
     const std::string& server_hostname() const noexcept;
     Context context() const;
+    /// The SNI name of this connection (nginx's `$ssl_server_name`): on a server the name the
+    /// client asked for, as an A-label, also after a handshake that failed or that the SNI
+    /// callback refused; on a client the name it sent. std::nullopt when none was sent (a client
+    /// connecting by IP address sends none, RFC 6066) or before the ClientHello. On a resumed
+    /// TLS 1.2 session, the name of the session's first handshake. Python has no attribute for
+    /// it (its sni_callback receives it).
+    std::optional<std::string> server_name() const;
     /// Whether the handshake has completed.
     bool handshake_done() const noexcept;
 

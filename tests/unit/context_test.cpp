@@ -9,13 +9,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "tls/native.hpp"
 #include "tls/tls.hpp"
 #include "tlsctx/json_shapes.hpp"
 
@@ -963,6 +967,78 @@ print(json.dumps([a, b]))
                                                   tls::test::read_file(pki.intermediate_cert()))
                           .cert_store_stats()),
         py[1]);
+}
+
+// --- Internals out of reach (issue 11) --------------------------------------------------------
+
+// The state behind a Context is reached only through the library's detail::ContextAccess: user
+// code can neither read it nor wrap a stray one in a handle. Substitution fails on a private
+// member, so these detect access, not just existence.
+template <typename T, typename = void>
+struct HasStateAccessor : std::false_type {};
+template <typename T>
+struct HasStateAccessor<T, std::void_t<decltype(std::declval<const T&>().state())>>
+    : std::true_type {};
+static_assert(!HasStateAccessor<tls::Context>::value, "Context::state() must not be public");
+static_assert(!std::is_constructible_v<tls::Context, std::shared_ptr<tls::detail::ContextState>>,
+              "a Context must not be constructible from internal state");
+
+// --- Idle buffers (issue 11) ----------------------------------------------------------------
+
+bool ctx_releases_buffers(const tls::Context& ctx) {
+    return (SSL_CTX_get_mode(tls::native::handle(ctx)) & SSL_MODE_RELEASE_BUFFERS) != 0;
+}
+
+bool connection_releases_buffers(const tls::Context& ctx) {
+    tls::MemoryBIO incoming, outgoing;
+    tls::Object object = ctx.wrap_bio(incoming, outgoing, tls::WrapOptions::client("localhost"));
+    return (SSL_get_mode(tls::native::handle(object)) & SSL_MODE_RELEASE_BUFFERS) != 0;
+}
+
+TEST(ContextReleaseBuffers, IsOnByDefaultForEveryProtocolAsInCPython) {
+    for (tls::Protocol protocol : {tls::PROTOCOL_TLS, tls::PROTOCOL_TLS_CLIENT,
+                                   tls::PROTOCOL_TLS_SERVER, tls::PROTOCOL_TLSv1_2}) {
+        tls::Context ctx(protocol);
+        EXPECT_TRUE(ctx.release_buffers()) << static_cast<int>(protocol);
+        EXPECT_TRUE(ctx_releases_buffers(ctx)) << static_cast<int>(protocol);
+    }
+}
+
+TEST(ContextReleaseBuffers, TurningItOffClearsOnlyThatModeForConnectionsMadeAfterwards) {
+    tls::Context ctx(tls::PROTOCOL_TLS_CLIENT);
+    const long other_modes = SSL_CTX_get_mode(tls::native::handle(ctx)) & ~SSL_MODE_RELEASE_BUFFERS;
+    tls::MemoryBIO incoming, outgoing;
+    tls::Object before = ctx.wrap_bio(incoming, outgoing, tls::WrapOptions::client("localhost"));
+
+    ctx.set_release_buffers(false);
+    EXPECT_FALSE(ctx.release_buffers());
+    EXPECT_FALSE(ctx_releases_buffers(ctx));
+    EXPECT_FALSE(connection_releases_buffers(ctx));
+    // AUTO_RETRY and ACCEPT_MOVING_WRITE_BUFFER stay as they were.
+    EXPECT_EQ(SSL_CTX_get_mode(tls::native::handle(ctx)), other_modes);
+    // OpenSSL copies the mode into each SSL when it is made.
+    EXPECT_NE(SSL_get_mode(tls::native::handle(before)) & SSL_MODE_RELEASE_BUFFERS, 0);
+
+    ctx.set_release_buffers(true);
+    EXPECT_TRUE(ctx.release_buffers());
+    EXPECT_TRUE(connection_releases_buffers(ctx));
+}
+
+TEST(ContextReleaseBuffers, ConnectionsWithoutItStillTransferData) {
+    const auto& pki = TestPki::get();
+    tls::Context server(tls::PROTOCOL_TLS_SERVER);
+    server.load_cert_chain(pki.localhost().chain, pki.localhost().key);
+    server.set_release_buffers(false);
+    tls::Context client(tls::PROTOCOL_TLS_CLIENT);
+    client.load_verify_locations(pki.ca_cert());
+    client.set_release_buffers(false);
+    tls::test::TlsPair pair =
+        tls::test::handshake_pair(client, server, tls::WrapOptions::client("localhost"));
+    ASSERT_FALSE(pair.client_error) << tls::test::describe(pair.client_error);
+    ASSERT_FALSE(pair.server_error) << tls::test::describe(pair.server_error);
+    pair.client.sendall("ping\n");
+    EXPECT_EQ(pair.server.recv(16), "ping\n");
+    EXPECT_EQ(SSL_get_mode(tls::native::handle(pair.server)) & SSL_MODE_RELEASE_BUFFERS, 0);
 }
 
 }  // namespace

@@ -190,4 +190,133 @@ TEST(Sni, CallbackCanRefuseWithAnyAlert) {
     }
 }
 
+// --- Which name the client asked for, and why a refusal happened (issue 11) ------------------
+
+TEST_F(SniTest, ServerReadsTheNameTheClientAskedForAfterTheHandshake) {
+    TlsPair pair = connect("b.example.test");
+    ASSERT_FALSE(pair.server_error) << describe(pair.server_error);
+    ASSERT_FALSE(pair.client_error) << describe(pair.client_error);
+    EXPECT_EQ(pair.server.server_name(), std::optional<std::string>("b.example.test"));
+    // The client reports the name it sent.
+    EXPECT_EQ(pair.client.server_name(), std::optional<std::string>("b.example.test"));
+}
+
+TEST_F(SniTest, ServerOfAClientConnectingByIpAddressHasNoServerName) {
+    TlsPair pair = connect("127.0.0.1");
+    EXPECT_EQ(pair.server.server_name(), std::nullopt);
+    EXPECT_EQ(pair.client.server_name(), std::nullopt);
+}
+
+TEST_F(SniTest, RefusedNameIsKeptOnTheServersConnectionAndNamedInItsError) {
+    TlsPair pair = connect("c.example.test");
+    ASSERT_TRUE(pair.server_error);
+    EXPECT_EQ(pair.server.server_name(), std::optional<std::string>("c.example.test"));
+    try {
+        rethrow(pair.server_error);
+        FAIL() << "the server's handshake succeeded";
+    } catch (const tls::SSLError& e) {
+        // The type and OpenSSL's reason stay; the message, which is what a server logs, says
+        // which name was refused and with which alert instead of CALLBACK_FAILED alone. (This
+        // test reads the message because the message is the feature.)
+        EXPECT_EQ(e.reason(), "CALLBACK_FAILED");
+        const std::string what = e.what();
+        EXPECT_NE(what.find("'c.example.test'"), std::string::npos) << what;
+        EXPECT_NE(what.find("alert 112"), std::string::npos) << what;
+        EXPECT_EQ(pair.server.last_error().message, what);
+    }
+    // The client sees the alert itself.
+    try {
+        rethrow(pair.client_error);
+        FAIL() << "the client's handshake succeeded";
+    } catch (const tls::SSLError& e) {
+        EXPECT_EQ(e.reason(), "TLSV1_UNRECOGNIZED_NAME");
+    }
+}
+
+TEST_F(SniTest, CallbackExceptionKeepsItsTypeAndLastErrorNamesTheServerName) {
+    TlsPair pair = connect("throw.example.test");
+    EXPECT_THROW(rethrow(pair.server_error), HostRefused);
+    EXPECT_EQ(pair.server.server_name(), std::optional<std::string>("throw.example.test"));
+    const std::string message = pair.server.last_error().message;
+    EXPECT_NE(message.find("'throw.example.test'"), std::string::npos) << message;
+}
+
+// A client and a server tls::Object pumped in memory until both are done or one fails.
+struct MemoryPair {
+    tls::MemoryBIO client_in, client_out, server_in, server_out;
+    tls::Object client, server;
+    std::error_code client_ec, server_ec;
+
+    MemoryPair(const tls::Context& client_ctx, const tls::Context& server_ctx,
+               const tls::WrapOptions& client_options) {
+        client = client_ctx.wrap_bio(client_in, client_out, client_options);
+        server = server_ctx.wrap_bio(server_in, server_out, tls::WrapOptions::server());
+        auto pending = [](std::error_code ec) {
+            return ec == tls::SSLErrc::want_read || ec == tls::SSLErrc::want_write;
+        };
+        client_ec = server_ec = make_error_code(tls::SSLErrc::want_read);
+        for (int round = 0; round < 20 && (pending(client_ec) || pending(server_ec)); ++round) {
+            if (pending(client_ec)) {
+                client.do_handshake(client_ec);
+            }
+            server_in.write(client_out.read());
+            if (pending(server_ec)) {
+                server.do_handshake(server_ec);
+            }
+            client_in.write(server_out.read());
+        }
+    }
+};
+
+TEST(Sni, ServerWithoutACallbackReadsTheRequestedNameInMemory) {
+    // No SNI callback: the name comes from OpenSSL's record of the ClientHello alone.
+    tls::Context server = server_with(pki().a);
+    MemoryPair pair(sni_client(), server, tls::WrapOptions::client("a.example.test"));
+    ASSERT_FALSE(pair.client_ec) << pair.client.last_error().message;
+    ASSERT_FALSE(pair.server_ec) << pair.server.last_error().message;
+    EXPECT_EQ(pair.server.server_name(), std::optional<std::string>("a.example.test"));
+}
+
+TEST(Sni, ServerNameIsEmptyBeforeTheClientHelloArrives) {
+    tls::MemoryBIO in, out;
+    tls::Object server = server_with(pki().a).wrap_bio(in, out, tls::WrapOptions::server());
+    EXPECT_EQ(server.server_name(), std::nullopt);
+}
+
+TEST(Sni, InternationalNameArrivesAsTheALabelTheClientSent) {
+    tls::Context server = server_with(pki().a);
+    std::optional<std::string> seen;
+    server.set_sni_callback(
+        [&seen](tls::ServerNameRequest& request) -> std::optional<tls::AlertDescription> {
+            seen = request.server_name();
+            return tls::AlertDescription::ALERT_DESCRIPTION_UNRECOGNIZED_NAME;
+        });
+    MemoryPair pair(sni_client(), server, tls::WrapOptions::client("bücher.example.test"));
+    ASSERT_TRUE(pair.server_ec);
+    EXPECT_EQ(seen, std::optional<std::string>("xn--bcher-kva.example.test"));
+    EXPECT_EQ(pair.server.server_name(), seen);
+    EXPECT_NE(pair.server.last_error().message.find("'xn--bcher-kva.example.test'"),
+              std::string::npos)
+        << pair.server.last_error().message;
+}
+
+TEST_F(SniTest, ServerReadsTheNameOpensslSClientSentWithServername) {
+    tls::Listener listener(listener_ctx, "127.0.0.1", 0);
+    std::optional<std::string> server_name;
+    tls::test::feature::ConnectionServer server(listener, 1,
+                                                [&server_name](std::size_t, tls::Socket& s) {
+                                                    server_name = s.server_name();
+                                                    s.sendall("hi\n");
+                                                });
+    tls::test::OpensslClientOptions options;
+    options.port = listener.port();
+    options.servername = "a.example.test";
+    tls::test::OpensslClientResult result = tls::test::run_openssl_client(options);
+    for (const std::exception_ptr& e : server.join()) {
+        ASSERT_FALSE(e) << describe(e);
+    }
+    EXPECT_TRUE(result.protocol.has_value()) << result.process.out << result.process.err;
+    EXPECT_EQ(server_name, std::optional<std::string>("a.example.test"));
+}
+
 }  // namespace
