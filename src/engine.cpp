@@ -196,7 +196,7 @@ void Engine::explain_callback_refusal() noexcept {
         const std::string& generic = last_error_.message;
         const std::size_t suffix =
             last_error_.reason.empty() ? std::string::npos : generic.rfind(" (");
-        last_error_.message = std::string(operation_name(Operation::handshake)) + ": " +
+        last_error_.message = std::string(ossl::io_call_name(Operation::handshake)) + ": " +
                               callback_refusal_ +
                               (suffix == std::string::npos ? "" : generic.substr(suffix));
     } catch (...) {
