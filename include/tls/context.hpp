@@ -33,7 +33,8 @@ class Object;
 class MemoryBIO;
 namespace detail {
 struct ContextState;
-}
+struct ServerNameRequestAccess;
+}  // namespace detail
 namespace dangerous {
 class Settings;
 }
@@ -104,12 +105,14 @@ class TLS_API ServerNameRequest {
     /// settings from here on (one listener, several certificates).
     void set_context(const Context& other);
 
-    /// Library-internal.
+  private:
+    // Only the library's SNI callback makes requests (the friend is defined in src/), so the
+    // engine pointer never comes from user code.
+    friend struct detail::ServerNameRequestAccess;
     ServerNameRequest(void* engine, std::optional<std::string> name) noexcept
         : engine_(engine), server_name_(std::move(name)) {}
 
-  private:
-    void* engine_;
+    void* engine_;  // the detail::Engine of the connection in its handshake
     std::optional<std::string> server_name_;
 };
 

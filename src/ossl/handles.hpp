@@ -66,6 +66,10 @@ inline SessionPtr up_ref(SSL_SESSION* s) noexcept {
     SSL_SESSION_up_ref(s);
     return SessionPtr(s);
 }
+inline BioPtr up_ref(BIO* b) noexcept {
+    BIO_up_ref(b);
+    return BioPtr(b);
+}
 
 // Certificate building and inspection (the test PKI in pki.cpp and tests that parse its output).
 using X509RevokedPtr = std::unique_ptr<X509_REVOKED, Deleter<X509_REVOKED_free>>;
