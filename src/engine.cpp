@@ -382,7 +382,13 @@ std::optional<std::string> Engine::selected_alpn_protocol() const {
 
 Session Engine::session() const {
     ossl::SessionPtr s(SSL_get1_session(ssl_.get()));
-    return s ? SessionAccess::adopt(std::move(s)) : Session();
+    // A TLS 1.3 client has nothing to resume with until the server's NewSessionTicket, which
+    // comes after the handshake and is taken in by a read. Python hands out that session anyway;
+    // it serializes fine and never resumes, so tlsctx reports "no session yet" instead.
+    if (!s || SSL_SESSION_is_resumable(s.get()) != 1) {
+        return Session();
+    }
+    return SessionAccess::adopt(std::move(s));
 }
 
 void Engine::set_session(const Session& session) {
@@ -391,6 +397,10 @@ void Engine::set_session(const Session& session) {
     }
     if (handshake_done()) {
         throw std::logic_error("set_session: cannot set a session after the handshake");
+    }
+    if (!session.empty() && !session.is_resumable()) {
+        throw std::invalid_argument(
+            "set_session: the session is not resumable (on TLS 1.3, take it after the first read)");
     }
     // SSL_set_session takes its own reference; the Session keeps ours.
     if (SSL_set_session(ssl_.get(), static_cast<SSL_SESSION*>(session.native_handle())) != 1) {

@@ -65,7 +65,8 @@ struct WrapOptions {
     /// The name to verify and to send as SNI; required on a client with check_hostname. An IP
     /// address (v4 or v6) is matched against IP SANs only and not sent as SNI.
     std::string server_hostname;
-    /// A session to resume (client side; Python's `session` argument). Empty = none.
+    /// A session to resume (client side; Python's `session` argument). Empty = none. A session
+    /// that is not resumable makes wrap_socket/wrap_bio throw std::invalid_argument.
     Session session;
     /// Run the handshake inside wrap_socket when the descriptor is connected and blocking.
     bool do_handshake_on_connect = true;
