@@ -5,9 +5,11 @@
 #include <openssl/ssl.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "support/feature_helpers.hpp"
@@ -378,6 +380,16 @@ TEST(SessionTiming, SessionWithNothingToResumeIsRefusedByWrapOptionsAndSetSessio
         client.wrap_bio(fresh.incoming, fresh.outgoing, tls::WrapOptions::client("localhost"));
     EXPECT_THROW(fresh.object.set_session(restored), std::invalid_argument);
 }
+
+// The library-internal ways in are closed to user code: no Session wraps a pointer of the user's
+// (Session::adopt is gone) and no ServerNameRequest is made from a stray engine pointer.
+template <typename T, typename = void>
+struct HasAdopt : std::false_type {};
+template <typename T>
+struct HasAdopt<T, std::void_t<decltype(T::adopt(static_cast<void*>(nullptr)))>> : std::true_type {
+};
+static_assert(!HasAdopt<tls::Session>::value);
+static_assert(!std::is_constructible_v<tls::ServerNameRequest, void*, std::optional<std::string>>);
 
 TEST(Session, NumTicketsOnAClientOnlyContextThrowsInvalidArgument) {
     tls::Context client(tls::PROTOCOL_TLS_CLIENT);
