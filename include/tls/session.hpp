@@ -2,7 +2,8 @@
 // Take it from a connection after the handshake (`session()`), pass it to the next connection
 // (`WrapOptions::session` or `set_session`) before its handshake. TLS 1.3 tickets arrive after
 // the handshake: `session()` stays empty until a read has taken them in. Sessions serialize to
-// bytes so a client that restarts keeps resuming. Docs: docs/python-mapping.md ("Resumption").
+// bytes so a client that restarts keeps resuming. Docs: docs/python-mapping.md ("Session
+// resumption").
 #pragma once
 
 #include <chrono>
