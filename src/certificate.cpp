@@ -1,12 +1,5 @@
 #include "tls/certificate.hpp"
 
-// ossl/error.hpp uses ERR_clear_error without including its declaration.
-#include <openssl/err.h>
-
-#include "certificate_decode.hpp"
-#include "ossl/error.hpp"
-#include "ossl/handles.hpp"
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -25,6 +18,10 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "certificate_decode.hpp"
+#include "ossl/error.hpp"
+#include "ossl/handles.hpp"
 
 namespace tls {
 namespace {

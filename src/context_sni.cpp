@@ -12,6 +12,15 @@
 #include "tls/context.hpp"
 
 namespace tls {
+
+// The one way to build a ServerNameRequest: its constructor takes the Engine as void* and is
+// private so user code can never hand it a stray pointer.
+struct detail::ServerNameRequestAccess {
+    static ServerNameRequest make(detail::Engine* engine, const char* name) {
+        return {engine, name != nullptr ? std::optional<std::string>(name) : std::nullopt};
+    }
+};
+
 namespace {
 
 using detail::ContextState;
@@ -35,8 +44,7 @@ int sni_trampoline(SSL* ssl, int* alert, void* arg) noexcept {
     }
     const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     try {
-        ServerNameRequest request(
-            engine, name != nullptr ? std::optional<std::string>(name) : std::nullopt);
+        ServerNameRequest request = detail::ServerNameRequestAccess::make(engine, name);
         std::optional<AlertDescription> refusal = state->sni_callback(request);
         if (refusal) {
             *alert = static_cast<int>(*refusal);

@@ -14,6 +14,7 @@
 
 #include "certificate_decode.hpp"
 #include "context_state.hpp"
+#include "ossl/der.hpp"
 #include "ossl/error.hpp"
 #include "pem_loading.hpp"
 #include "tls/context.hpp"
@@ -56,8 +57,7 @@ void load_pem_trust(ContextState& s, std::string_view pem, const char* operation
         ossl::throw_error(operation, "cannot allocate a memory BIO");
     }
     STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
-    std::unique_ptr<STACK_OF(X509_INFO), void (*)(STACK_OF(X509_INFO)*)> owner(
-        infos, [](STACK_OF(X509_INFO) * p) { sk_X509_INFO_pop_free(p, X509_INFO_free); });
+    ossl::X509InfoStackPtr owner(infos);
     if (infos == nullptr) {
         ossl::throw_error(operation, "no certificate or CRL found in cadata");
     }
@@ -195,11 +195,7 @@ std::vector<Bytes> Context::get_ca_certs_der() const {
     for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
         X509* cert = X509_OBJECT_get0_X509(obj);
         if (cert != nullptr && X509_check_ca(cert) != 0) {
-            int len = i2d_X509(cert, nullptr);
-            Bytes der(static_cast<std::size_t>(len > 0 ? len : 0));
-            unsigned char* p = der.data();
-            i2d_X509(cert, &p);
-            out.push_back(std::move(der));
+            out.push_back(ossl::to_der(i2d_X509, cert, "get_ca_certs"));
         }
     });
     return out;

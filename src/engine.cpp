@@ -13,7 +13,9 @@
 #include "certificate_decode.hpp"
 #include "ex_data.hpp"
 #include "idna.hpp"
+#include "ossl/der.hpp"
 #include "ossl/error.hpp"
+#include "session_access.hpp"
 
 namespace tls::detail {
 namespace {
@@ -120,6 +122,7 @@ void Engine::set_transport(ossl::BioPtr bio) {
 }
 
 void Engine::set_transport(ossl::BioPtr incoming, ossl::BioPtr outgoing) {
+    // SSL_set_bio takes over one reference of each; SSL_free releases them.
     SSL_set_bio(ssl_.get(), incoming.release(), outgoing.release());
 }
 
@@ -311,14 +314,7 @@ std::optional<Bytes> Engine::peer_certificate_der() const {
     if (peer == nullptr) {
         return std::nullopt;
     }
-    int len = i2d_X509(peer, nullptr);
-    if (len <= 0) {
-        ossl::throw_error("getpeercert", "cannot encode the peer certificate");
-    }
-    Bytes der(static_cast<std::size_t>(len));
-    unsigned char* p = der.data();
-    i2d_X509(peer, &p);
-    return der;
+    return ossl::to_der(i2d_X509, peer, "getpeercert");
 }
 
 std::optional<CipherDescription> Engine::cipher() const {
@@ -351,8 +347,14 @@ std::optional<std::string> Engine::selected_alpn_protocol() const {
 }
 
 Session Engine::session() const {
-    SSL_SESSION* s = SSL_get1_session(ssl_.get());
-    return s != nullptr ? Session::adopt(s) : Session();
+    ossl::SessionPtr s(SSL_get1_session(ssl_.get()));
+    // A TLS 1.3 client has nothing to resume with until the server's NewSessionTicket, which
+    // comes after the handshake and is taken in by a read. Python hands out that session anyway;
+    // it serializes fine and never resumes, so tlsctx reports "no session yet" instead.
+    if (!s || SSL_SESSION_is_resumable(s.get()) != 1) {
+        return Session();
+    }
+    return SessionAccess::adopt(std::move(s));
 }
 
 void Engine::set_session(const Session& session) {
@@ -362,6 +364,11 @@ void Engine::set_session(const Session& session) {
     if (handshake_done()) {
         throw std::logic_error("set_session: cannot set a session after the handshake");
     }
+    if (!session.empty() && !session.is_resumable()) {
+        throw std::invalid_argument(
+            "set_session: the session is not resumable (on TLS 1.3, take it after the first read)");
+    }
+    // SSL_set_session takes its own reference; the Session keeps ours.
     if (SSL_set_session(ssl_.get(), static_cast<SSL_SESSION*>(session.native_handle())) != 1) {
         ossl::throw_error("set_session", "the session cannot be used");
     }
@@ -388,26 +395,11 @@ std::optional<std::vector<CipherDescription>> Engine::shared_ciphers() const {
     return out;
 }
 
-namespace {
-
-Bytes to_der(X509* cert) {
-    int len = i2d_X509(cert, nullptr);
-    if (len <= 0) {
-        ossl::throw_error("get_chain", "cannot encode a certificate");
-    }
-    Bytes der(static_cast<std::size_t>(len));
-    unsigned char* p = der.data();
-    i2d_X509(cert, &p);
-    return der;
-}
-
-}  // namespace
-
 std::vector<Bytes> Engine::verified_chain() const {
     std::vector<Bytes> out;
     STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl_.get());
     for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-        out.push_back(to_der(sk_X509_value(chain, i)));
+        out.push_back(ossl::to_der(i2d_X509, sk_X509_value(chain, i), "get_chain"));
     }
     return out;
 }
@@ -418,12 +410,12 @@ std::vector<Bytes> Engine::unverified_chain() const {
     // puts it first so both sides see leaf-first chains.
     if (server_side_) {
         if (X509* peer = SSL_get0_peer_certificate(ssl_.get())) {
-            out.push_back(to_der(peer));
+            out.push_back(ossl::to_der(i2d_X509, peer, "get_chain"));
         }
     }
     STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get());
     for (int i = 0; chain != nullptr && i < sk_X509_num(chain); ++i) {
-        out.push_back(to_der(sk_X509_value(chain, i)));
+        out.push_back(ossl::to_der(i2d_X509, sk_X509_value(chain, i), "get_chain"));
     }
     return out;
 }

@@ -2,16 +2,22 @@
 
 #include <openssl/bio.h>
 
-#include <climits>
-#include <utility>
-
 #include "ossl/error.hpp"
+#include "ossl/handles.hpp"
 
 namespace tls {
+namespace detail {
+
+void BioRelease::operator()(void* bio) const noexcept {
+    ossl::BioPtr::deleter_type{}(static_cast<BIO*>(bio));
+}
+
+}  // namespace detail
+
 namespace {
 
-BIO* as_bio(void* p) noexcept {
-    return static_cast<BIO*>(p);
+BIO* as_bio(const std::unique_ptr<void, detail::BioRelease>& p) noexcept {
+    return static_cast<BIO*>(p.get());
 }
 
 }  // namespace
@@ -24,25 +30,9 @@ MemoryBIO::MemoryBIO() : bio_(BIO_new(BIO_s_mem())) {
     BIO_set_mem_eof_return(as_bio(bio_), -1);
 }
 
-MemoryBIO::~MemoryBIO() {
-    if (bio_ != nullptr) {
-        BIO_free(as_bio(bio_));
-    }
-}
-
-MemoryBIO::MemoryBIO(MemoryBIO&& other) noexcept
-    : bio_(std::exchange(other.bio_, nullptr)), eof_written_(other.eof_written_) {}
-
-MemoryBIO& MemoryBIO::operator=(MemoryBIO&& other) noexcept {
-    if (this != &other) {
-        if (bio_ != nullptr) {
-            BIO_free(as_bio(bio_));
-        }
-        bio_ = std::exchange(other.bio_, nullptr);
-        eof_written_ = other.eof_written_;
-    }
-    return *this;
-}
+MemoryBIO::~MemoryBIO() = default;
+MemoryBIO::MemoryBIO(MemoryBIO&& other) noexcept = default;
+MemoryBIO& MemoryBIO::operator=(MemoryBIO&& other) noexcept = default;
 
 std::size_t MemoryBIO::pending() const noexcept {
     return bio_ != nullptr ? BIO_ctrl_pending(as_bio(bio_)) : 0;

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 
 #include "engine.hpp"
+#include "ossl/handles.hpp"
 #include "tls/memory_bio.hpp"
 
 namespace tls {
@@ -110,10 +111,9 @@ Object Context::wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
     if (in == nullptr || out == nullptr) {
         throw std::invalid_argument("wrap_bio: a MemoryBIO is empty (moved from)");
     }
-    // The Object shares the buffers: each gets one more reference, owned by the SSL.
-    BIO_up_ref(in);
-    BIO_up_ref(out);
-    engine->set_transport(ossl::BioPtr(in), ossl::BioPtr(out));
+    // The Object shares the user's buffers: one more reference each, which set_transport hands
+    // to the SSL, so the MemoryBIOs may be destroyed before the Object.
+    engine->set_transport(ossl::up_ref(in), ossl::up_ref(out));
     return Object(std::move(engine));
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ossl/der.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 
@@ -529,17 +530,7 @@ std::string IssuedCert::private_key_pem_encrypted(const std::string& password) c
 }
 
 std::vector<unsigned char> IssuedCert::cert_der() const {
-    ossl::X509Ptr cert = cert_from_pem(cert_pem_);
-    int size = i2d_X509(cert.get(), nullptr);
-    if (size <= 0) {
-        fail("cannot encode certificate as DER");
-    }
-    std::vector<unsigned char> der(static_cast<std::size_t>(size));
-    unsigned char* out = der.data();
-    if (i2d_X509(cert.get(), &out) != size) {
-        fail("cannot encode certificate as DER");
-    }
-    return der;
+    return ossl::to_der(i2d_X509, cert_from_pem(cert_pem_).get(), kOp);
 }
 
 CertificateAuthority::CertificateAuthority(std::string common_name, KeyType key_type)

@@ -4,55 +4,46 @@
 
 #include <utility>
 
+#include "ossl/der.hpp"
 #include "ossl/error.hpp"
+#include "ossl/handles.hpp"
+#include "session_access.hpp"
 
 namespace tls {
+namespace detail {
+
+void SessionRelease::operator()(void* ssl_session) const noexcept {
+    ossl::SessionPtr::deleter_type{}(static_cast<SSL_SESSION*>(ssl_session));
+}
+
+}  // namespace detail
+
 namespace {
 
-SSL_SESSION* as_session(void* p) noexcept {
-    return static_cast<SSL_SESSION*>(p);
+SSL_SESSION* as_session(const std::unique_ptr<void, detail::SessionRelease>& p) noexcept {
+    return static_cast<SSL_SESSION*>(p.get());
 }
 
 }  // namespace
 
-Session Session::adopt(void* ssl_session) noexcept {
-    Session s;
-    s.session_ = ssl_session;
-    return s;
-}
+Session::~Session() = default;
 
-Session::~Session() {
-    if (session_ != nullptr) {
-        SSL_SESSION_free(as_session(session_));
-    }
-}
-
-Session::Session(const Session& other) noexcept : session_(other.session_) {
-    if (session_ != nullptr) {
-        SSL_SESSION_up_ref(as_session(session_));
-    }
-}
+// Copies share the SSL_SESSION: each holds its own reference.
+Session::Session(const Session& other) noexcept
+    : session_(other.empty() ? nullptr : ossl::up_ref(as_session(other.session_)).release()) {}
 
 Session& Session::operator=(const Session& other) noexcept {
     if (this != &other) {
-        Session copy(other);
-        std::swap(session_, copy.session_);
+        session_ = std::move(Session(other).session_);
     }
     return *this;
 }
 
-Session::Session(Session&& other) noexcept : session_(std::exchange(other.session_, nullptr)) {}
-
-Session& Session::operator=(Session&& other) noexcept {
-    if (this != &other) {
-        Session taken(std::move(other));
-        std::swap(session_, taken.session_);
-    }
-    return *this;
-}
+Session::Session(Session&& other) noexcept = default;
+Session& Session::operator=(Session&& other) noexcept = default;
 
 Bytes Session::id() const {
-    if (session_ == nullptr) {
+    if (empty()) {
         return {};
     }
     unsigned int len = 0;
@@ -61,49 +52,41 @@ Bytes Session::id() const {
 }
 
 std::chrono::system_clock::time_point Session::time() const noexcept {
-    long t = session_ != nullptr ? SSL_SESSION_get_time(as_session(session_)) : 0;
+    long t = empty() ? 0 : SSL_SESSION_get_time(as_session(session_));
     return std::chrono::system_clock::time_point(std::chrono::seconds(t));
 }
 
 std::chrono::seconds Session::timeout() const noexcept {
-    return std::chrono::seconds(session_ != nullptr ? SSL_SESSION_get_timeout(as_session(session_))
-                                                    : 0);
+    return std::chrono::seconds(empty() ? 0 : SSL_SESSION_get_timeout(as_session(session_)));
 }
 
 std::chrono::seconds Session::ticket_lifetime_hint() const noexcept {
     return std::chrono::seconds(
-        session_ != nullptr ? SSL_SESSION_get_ticket_lifetime_hint(as_session(session_)) : 0);
+        empty() ? 0 : SSL_SESSION_get_ticket_lifetime_hint(as_session(session_)));
 }
 
 bool Session::has_ticket() const noexcept {
-    return session_ != nullptr && SSL_SESSION_has_ticket(as_session(session_)) == 1;
+    return !empty() && SSL_SESSION_has_ticket(as_session(session_)) == 1;
 }
 
 bool Session::is_resumable() const noexcept {
-    return session_ != nullptr && SSL_SESSION_is_resumable(as_session(session_)) == 1;
+    return !empty() && SSL_SESSION_is_resumable(as_session(session_)) == 1;
 }
 
 Bytes Session::to_bytes() const {
-    if (session_ == nullptr) {
+    if (empty()) {
         return {};
     }
-    int len = i2d_SSL_SESSION(as_session(session_), nullptr);
-    if (len <= 0) {
-        ossl::throw_error("Session::to_bytes", "cannot encode the session");
-    }
-    Bytes out(static_cast<std::size_t>(len));
-    unsigned char* p = out.data();
-    i2d_SSL_SESSION(as_session(session_), &p);
-    return out;
+    return ossl::to_der(i2d_SSL_SESSION, as_session(session_), "Session::to_bytes");
 }
 
 Session Session::from_bytes(const Bytes& data) {
     const unsigned char* p = data.data();
-    SSL_SESSION* s = d2i_SSL_SESSION(nullptr, &p, static_cast<long>(data.size()));
-    if (s == nullptr) {
+    ossl::SessionPtr s(d2i_SSL_SESSION(nullptr, &p, static_cast<long>(data.size())));
+    if (!s) {
         ossl::throw_error("Session::from_bytes", "malformed session data");
     }
-    return adopt(s);
+    return detail::SessionAccess::adopt(std::move(s));
 }
 
 }  // namespace tls

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ossl/der.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/errors.hpp"
@@ -244,17 +245,6 @@ ossl::X509VerifyParamPtr connection_param(const VerifyRequest& request, bool& na
     return param;
 }
 
-Bytes to_der(X509* cert) {
-    int len = i2d_X509(cert, nullptr);
-    if (len <= 0) {
-        ossl::throw_error(kOperation, "cannot encode a certificate");
-    }
-    Bytes der(static_cast<std::size_t>(len));
-    unsigned char* p = der.data();
-    i2d_X509(cert, &p);
-    return der;
-}
-
 // Worded as SSLCertVerificationError::verify_message() (ossl/error.cpp): Python names the
 // expected name in host and IP mismatches.
 std::string describe(long code, bool name_is_ip, const std::string& name) {
@@ -377,7 +367,7 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
     ossl::X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
     ossl::clear_errors();
     for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
-        result.chain.push_back(to_der(sk_X509_value(chain.get(), i)));
+        result.chain.push_back(ossl::to_der(i2d_X509, sk_X509_value(chain.get(), i), kOperation));
     }
     return result;
 }

@@ -4,18 +4,15 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "tls/bytes.hpp"
 #include "tls/export.hpp"
 
 namespace tls {
-
-/// Raw bytes (DER certificates, serialized sessions, random bytes).
-using Bytes = std::vector<std::uint8_t>;
 
 /// One attribute of a distinguished name: (long OpenSSL name or dotted OID, UTF-8 value),
 /// e.g. ("commonName", "example.com").

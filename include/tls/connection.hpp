@@ -57,11 +57,14 @@ class TLS_API Connection {
     /// Whether the handshake has completed.
     bool handshake_done() const noexcept;
 
-    /// Python: `session`: the session to resume later (empty before the handshake). For TLS 1.3
-    /// the server sends tickets after the handshake: read once before taking the session.
+    /// Python: `session`: the session to resume later. Empty while there is nothing to resume
+    /// with: before the handshake, and on TLS 1.3 until a read has taken in the server's ticket
+    /// (sent after the handshake), where Python returns a session that never resumes. Take it
+    /// after the first read. Docs: docs/python-mapping.md ("Session resumption").
     Session session() const;
-    /// Python: setting `session` before the handshake (client side only).
-    /// @throws std::logic_error after the handshake or on a server.
+    /// Python: setting `session` before the handshake (client side only); an empty session
+    /// clears it. @throws std::logic_error after the handshake or on a server;
+    /// std::invalid_argument for a session that is not resumable (Session::is_resumable()).
     void set_session(const Session& session);
     /// Python: `session_reused`.
     bool session_reused() const noexcept;

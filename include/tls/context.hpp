@@ -34,6 +34,7 @@ class MemoryBIO;
 namespace detail {
 struct ContextState;
 struct ContextAccess;
+struct ServerNameRequestAccess;
 }  // namespace detail
 namespace dangerous {
 class Settings;
@@ -65,7 +66,8 @@ struct WrapOptions {
     /// The name to verify and to send as SNI; required on a client with check_hostname. An IP
     /// address (v4 or v6) is matched against IP SANs only and not sent as SNI.
     std::string server_hostname;
-    /// A session to resume (client side; Python's `session` argument). Empty = none.
+    /// A session to resume (client side; Python's `session` argument). Empty = none. A session
+    /// that is not resumable makes wrap_socket/wrap_bio throw std::invalid_argument.
     Session session;
     /// Run the handshake inside wrap_socket when the descriptor is connected and blocking.
     bool do_handshake_on_connect = true;
@@ -105,12 +107,14 @@ class TLS_API ServerNameRequest {
     /// settings from here on (one listener, several certificates).
     void set_context(const Context& other);
 
-    /// Library-internal.
+  private:
+    // Only the library's SNI callback makes requests (the friend is defined in src/), so the
+    // engine pointer never comes from user code.
+    friend struct detail::ServerNameRequestAccess;
     ServerNameRequest(void* engine, std::optional<std::string> name) noexcept
         : engine_(engine), server_name_(std::move(name)) {}
 
-  private:
-    void* engine_;
+    void* engine_;  // the detail::Engine of the connection in its handshake
     std::optional<std::string> server_name_;
 };
 

@@ -3,12 +3,20 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "tls/export.hpp"
 
 namespace tls {
+
+namespace detail {
+/// Releases the one BIO reference a MemoryBIO owns (defined where OpenSSL is known).
+struct TLS_API BioRelease {
+    void operator()(void* bio) const noexcept;
+};
+}  // namespace detail
 
 /// Python's `ssl.MemoryBIO`. Move-only; a tls::Object made over it keeps the underlying buffer
 /// alive, so the MemoryBIO may be destroyed first. Not thread-safe.
@@ -40,10 +48,10 @@ class TLS_API MemoryBIO {
     void write_eof() noexcept;
 
     /// The `BIO*`, as `void*`.
-    void* native_handle() const noexcept { return bio_; }
+    void* native_handle() const noexcept { return bio_.get(); }
 
   private:
-    void* bio_ = nullptr;  // BIO*, owned: one reference
+    std::unique_ptr<void, detail::BioRelease> bio_;  // BIO*, one reference
     bool eof_written_ = false;
 };
 

@@ -1,18 +1,26 @@
 // tlsctx — tls::Session, Python's `ssl.SSLSession`: what a client keeps to resume a connection.
 // Take it from a connection after the handshake (`session()`), pass it to the next connection
 // (`WrapOptions::session` or `set_session`) before its handshake. TLS 1.3 tickets arrive after
-// the handshake: read from the connection (any read) before taking its session. Sessions
-// serialize to bytes so a client that restarts keeps resuming. Docs: docs/python-mapping.md.
+// the handshake: `session()` stays empty until a read has taken them in. Sessions serialize to
+// bytes so a client that restarts keeps resuming. Docs: docs/python-mapping.md ("Session
+// resumption").
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <string>
+#include <memory>
 
-#include "tls/certificate.hpp"
+#include "tls/bytes.hpp"
 #include "tls/export.hpp"
 
 namespace tls {
+
+namespace detail {
+struct SessionAccess;
+/// Releases the one SSL_SESSION reference a Session owns (defined where OpenSSL is known).
+struct TLS_API SessionRelease {
+    void operator()(void* ssl_session) const noexcept;
+};
+}  // namespace detail
 
 /// Python's `ssl.SSLSession`. A cheap shared handle (copies refer to the same session).
 class TLS_API Session {
@@ -37,7 +45,10 @@ class TLS_API Session {
     std::chrono::seconds ticket_lifetime_hint() const noexcept;
     /// Python: `has_ticket`.
     bool has_ticket() const noexcept;
-    /// Whether the session can still be offered (not expired, has something to resume with).
+    /// Whether the session has something to resume with (`SSL_SESSION_is_resumable`): a TLS 1.2
+    /// session id or ticket, a TLS 1.3 ticket. A session that is not resumable is refused by
+    /// `WrapOptions::session` and `set_session`. Expiry is not checked: an expired session
+    /// just gives a full handshake.
     bool is_resumable() const noexcept;
 
     /// Serializes the session (ASN.1, as `SSL_SESSION` i2d) for storage. Contains the resumption
@@ -51,12 +62,11 @@ class TLS_API Session {
     friend bool operator!=(const Session& a, const Session& b) { return !(a == b); }
 
     /// The `SSL_SESSION*`, as `void*` (borrowed).
-    void* native_handle() const noexcept { return session_; }
-    /// Library-internal: takes over one reference of an `SSL_SESSION*`.
-    static Session adopt(void* ssl_session) noexcept;
+    void* native_handle() const noexcept { return session_.get(); }
 
   private:
-    void* session_ = nullptr;  // SSL_SESSION*, one reference
+    friend struct detail::SessionAccess;
+    std::unique_ptr<void, detail::SessionRelease> session_;  // SSL_SESSION*, one reference
 };
 
 }  // namespace tls

@@ -20,7 +20,6 @@
 #include <string_view>
 #include <system_error>
 
-#include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/connection.hpp"
 #include "tls/constants.hpp"

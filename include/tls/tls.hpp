@@ -3,6 +3,7 @@
 // docs/index.md.
 #pragma once
 
+#include "tls/bytes.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/connection.hpp"
@@ -14,6 +15,7 @@
 #include "tls/net.hpp"
 #include "tls/object.hpp"
 #include "tls/pki.hpp"
+#include "tls/session.hpp"
 #include "tls/socket.hpp"
 #include "tls/verify.hpp"
 #include "tls/version.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tls/certificate.hpp"
+#include "tls/bytes.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
 

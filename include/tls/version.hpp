@@ -6,7 +6,7 @@
 #include <string>
 #include <tuple>
 
-#include "tls/certificate.hpp"
+#include "tls/bytes.hpp"
 #include "tls/export.hpp"
 
 namespace tls {

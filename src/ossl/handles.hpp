@@ -1,5 +1,7 @@
 // RAII owners for OpenSSL handles. This is the only file that names *_free functions: every
-// *_new, *_get1_*, PEM_read_* and d2i_* result is wrapped in one of these at once.
+// *_new, *_get1_*, PEM_read_* and d2i_* result is wrapped in one of these at once. Public classes,
+// which may not name OpenSSL types (tls::Session, tls::MemoryBIO), hold a unique_ptr<void, ...>
+// whose deleter, defined in src/, is the one here; they take new references with up_ref().
 #pragma once
 
 #include <openssl/bio.h>
@@ -65,6 +67,10 @@ inline SslCtxPtr up_ref(SSL_CTX* c) noexcept {
 inline SessionPtr up_ref(SSL_SESSION* s) noexcept {
     SSL_SESSION_up_ref(s);
     return SessionPtr(s);
+}
+inline BioPtr up_ref(BIO* b) noexcept {
+    BIO_up_ref(b);
+    return BioPtr(b);
 }
 
 // Certificate building and inspection (the test PKI in pki.cpp and tests that parse its output).

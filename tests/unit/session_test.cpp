@@ -2,14 +2,20 @@
 // in memory through tls::Object): TLS 1.2 session ids, TLS 1.2 tickets and TLS 1.3 tickets,
 // counted on both sides; serialized sessions; the server's ticket and cache settings.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "support/feature_helpers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "tls/native.hpp"
 #include "tls/tls.hpp"
 
 namespace {
@@ -20,6 +26,8 @@ using tls::test::handshake_pair;
 using tls::test::TestPki;
 using tls::test::TlsPair;
 using tls::test::feature::client_context;
+using tls::test::feature::Endpoint;
+using tls::test::feature::pump_handshake;
 using tls::test::feature::server_context;
 
 enum class Resumption { tls12_session_id, tls12_ticket, tls13_ticket };
@@ -253,6 +261,135 @@ TEST(Session, ServerWithZeroTicketsLeavesATls13ClientNothingToResume) {
     EXPECT_FALSE(second.server_reused);
     EXPECT_EQ(server.session_stats().hits, 0);
 }
+
+// --- when the session exists: TLS 1.3 tickets come after the handshake
+// ----------------------------
+
+// A client Object and a server Object over `client` and `server`, after a handshake in memory.
+struct MemoryPair {
+    Endpoint c, s;
+};
+
+void handshake_in_memory(MemoryPair& p, const tls::Context& client, const tls::Context& server,
+                         const tls::Session& session = {}) {
+    tls::WrapOptions options = tls::WrapOptions::client("localhost");
+    options.session = session;
+    p.c.object = client.wrap_bio(p.c.incoming, p.c.outgoing, options);
+    p.s.object = server.wrap_bio(p.s.incoming, p.s.outgoing, tls::WrapOptions::server());
+    ASSERT_FALSE(pump_handshake(p.c, p.s));
+}
+
+// The server's tickets are in the client's incoming buffer after the handshake; a read takes
+// them in (and, with no application data, reports want_read).
+void read_tickets(Endpoint& client) {
+    ASSERT_GT(client.incoming.pending(), 0u);
+    std::error_code ec;
+    char buf[16];
+    EXPECT_EQ(client.object.read(buf, sizeof buf, ec), 0u);
+    EXPECT_EQ(ec, tls::SSLErrc::want_read);
+}
+
+TEST(SessionTiming, Tls13InMemorySessionIsEmptyUntilAReadTakesInTheTicketThenResumes) {
+    tls::Context server = server_for(Resumption::tls13_ticket);
+    tls::Context client = client_for(Resumption::tls13_ticket);
+    MemoryPair first;
+    handshake_in_memory(first, client, server);
+    ASSERT_EQ(first.c.object.version(), "TLSv1.3");
+    EXPECT_TRUE(first.c.object.session().empty());
+    EXPECT_TRUE(first.c.object.session().to_bytes().empty());
+
+    read_tickets(first.c);
+    tls::Session session = first.c.object.session();
+    ASSERT_FALSE(session.empty());
+    EXPECT_TRUE(session.is_resumable());
+    EXPECT_TRUE(session.has_ticket());
+
+    MemoryPair second;
+    handshake_in_memory(second, client, server, session);
+    EXPECT_TRUE(second.c.object.session_reused());
+    EXPECT_TRUE(second.s.object.session_reused());
+}
+
+TEST(SessionTiming, Tls13LoopbackSessionIsEmptyRightAfterTheHandshakeAndResumesAfterARead) {
+    tls::Context server = server_for(Resumption::tls13_ticket);
+    tls::Context client = client_for(Resumption::tls13_ticket);
+    TlsPair pair = handshake_pair(client, server, tls::WrapOptions::client("localhost"));
+    ASSERT_FALSE(pair.client_error) << describe(pair.client_error);
+    ASSERT_FALSE(pair.server_error) << describe(pair.server_error);
+    ASSERT_EQ(pair.client.version(), "TLSv1.3");
+    EXPECT_TRUE(pair.client.session().empty());
+
+    pair.server.sendall("hello\n");
+    EXPECT_EQ(tls::test::feature::read_until(pair.client), "hello\n");
+    tls::Session session = pair.client.session();
+    ASSERT_FALSE(session.empty());
+    EXPECT_TRUE(session.is_resumable());
+    pair.client.close();
+    pair.server.close();
+
+    Outcome next = connect_once(client, server, session);
+    EXPECT_TRUE(next.client_reused);
+    EXPECT_TRUE(next.server_reused);
+}
+
+TEST(SessionTiming, Tls12SessionTakenRightAfterTheHandshakeResumes) {
+    for (Resumption kind : {Resumption::tls12_session_id, Resumption::tls12_ticket}) {
+        SCOPED_TRACE(name_of(kind));
+        tls::Context server = server_for(kind);
+        tls::Context client = client_for(kind);
+        MemoryPair first;
+        handshake_in_memory(first, client, server);
+        ASSERT_EQ(first.c.object.version(), "TLSv1.2");
+        tls::Session session = first.c.object.session();
+        ASSERT_FALSE(session.empty());
+        EXPECT_TRUE(session.is_resumable());
+
+        MemoryPair second;
+        handshake_in_memory(second, client, server, session);
+        EXPECT_TRUE(second.c.object.session_reused());
+        EXPECT_TRUE(second.s.object.session_reused());
+    }
+}
+
+TEST(SessionTiming, SessionWithNothingToResumeIsRefusedByWrapOptionsAndSetSession) {
+    tls::Context server = server_for(Resumption::tls13_ticket);
+    tls::Context client = client_for(Resumption::tls13_ticket);
+    MemoryPair first;
+    handshake_in_memory(first, client, server);
+    // What earlier tlsctx versions handed out from session() here and a client may have stored:
+    // the connection's own session, serialized before the ticket arrived.
+    const SSL_SESSION* raw = SSL_get0_session(tls::native::handle(first.c.object));
+    ASSERT_NE(raw, nullptr);
+    tls::Bytes stored(static_cast<std::size_t>(i2d_SSL_SESSION(raw, nullptr)));
+    unsigned char* out = stored.data();
+    ASSERT_EQ(i2d_SSL_SESSION(raw, &out), static_cast<int>(stored.size()));
+    tls::Session restored = tls::Session::from_bytes(stored);
+    ASSERT_FALSE(restored.empty());
+    EXPECT_FALSE(restored.is_resumable());
+
+    tls::WrapOptions options = tls::WrapOptions::client("localhost");
+    options.session = restored;
+    options.do_handshake_on_connect = false;
+    tls::MemoryBIO in, out_bio;
+    EXPECT_THROW(client.wrap_bio(in, out_bio, options), std::invalid_argument);
+    tls::test::SocketPair fds = tls::test::loopback_pair();
+    EXPECT_THROW(client.wrap_socket(fds.client.get(), tls::FdOwnership::borrow, options),
+                 std::invalid_argument);
+    Endpoint fresh;
+    fresh.object =
+        client.wrap_bio(fresh.incoming, fresh.outgoing, tls::WrapOptions::client("localhost"));
+    EXPECT_THROW(fresh.object.set_session(restored), std::invalid_argument);
+}
+
+// The library-internal ways in are closed to user code: no Session wraps a pointer of the user's
+// (Session::adopt is gone) and no ServerNameRequest is made from a stray engine pointer.
+template <typename T, typename = void>
+struct HasAdopt : std::false_type {};
+template <typename T>
+struct HasAdopt<T, std::void_t<decltype(T::adopt(static_cast<void*>(nullptr)))>> : std::true_type {
+};
+static_assert(!HasAdopt<tls::Session>::value);
+static_assert(!std::is_constructible_v<tls::ServerNameRequest, void*, std::optional<std::string>>);
 
 TEST(Session, NumTicketsOnAClientOnlyContextThrowsInvalidArgument) {
     tls::Context client(tls::PROTOCOL_TLS_CLIENT);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ossl/handles.hpp"
+#include "tls/certificate.hpp"
 #include "tls/errors.hpp"
 #include "tls/pki.hpp"
 
