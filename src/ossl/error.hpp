@@ -49,10 +49,10 @@ struct IoFailure {
 ///     make_error_code(SSLErrc, int)), and SSL_ERROR_SSL from the newest queued entry
 ///     (UNEXPECTED_EOF_WHILE_READING -> eof, CERTIFICATE_VERIFY_FAILED -> cert_verification with
 ///     the verify result, anything else -> ssl).
-/// Would-block, the hot path of every event loop, allocates nothing: `info` keeps its buffers
-/// and only its code changes. Other outcomes replace `info`. The success path never comes here,
-/// so it never looks at the error queue (that costs ~1 % of bulk throughput; bench/README.md).
-/// Leaves the queue empty.
+/// Would-block, the hot path of every event loop, allocates nothing: `info` gets the code and
+/// loses an earlier failure's details, if any. Other outcomes replace `info`. The success path
+/// never comes here, so it never looks at the error queue (that costs ~1 % of bulk throughput;
+/// bench/README.md). Leaves the queue empty.
 IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
                               ErrorInfo& info) noexcept;
 
