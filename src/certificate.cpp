@@ -125,9 +125,9 @@ std::string ip_address_text(const ASN1_OCTET_STRING* ip) {
     }
     if (len == 16) {
         std::string out;
-        for (int i = 0; i < 8; ++i) {
+        for (std::ptrdiff_t i = 0; i < 8; ++i) {
             std::array<char, 8> group{};
-            const unsigned value = static_cast<unsigned>(p[2 * i] << 8 | p[2 * i + 1]);
+            const auto value = static_cast<unsigned>(p[2 * i] << 8 | p[2 * i + 1]);
             std::snprintf(group.data(), group.size(), "%X", value);
             if (i != 0) {
                 out += ':';
@@ -323,12 +323,8 @@ ossl::X509Ptr parse_certificate(std::string_view data) {
     ossl::throw_error(kOperation, "neither a PEM nor a DER certificate");
 }
 
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
-
 std::string read_whole_file(const std::string& path) {
-    const std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+    const ossl::FilePtr file = ossl::open_file(path.c_str(), "rb");
     if (!file) {
         const int err = errno;
         throw std::system_error(err, std::generic_category(),

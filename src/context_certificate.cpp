@@ -35,7 +35,7 @@ void load_chain_and_key(ContextState& s, std::string_view chain_pem, std::string
         if (sk_X509_push(intermediates.get(), next.get()) == 0) {
             ossl::throw_error(op, "cannot store an intermediate certificate");
         }
-        next.release();  // the stack owns it now
+        static_cast<void>(next.release());  // the stack owns it now
     }
     // Reading stops at end of input with a "no start line" error: not a failure.
     unsigned long last = ERR_peek_last_error();

@@ -18,8 +18,6 @@
 namespace tls {
 namespace {
 
-using detail::ContextState;
-
 // The TLS 1.2-and-below list of a context as a cipher string, to restore it after a refusal
 // (OpenSSL replaces the list even when it then reports that nothing matched).
 std::string current_cipher_string(SSL_CTX* ctx) {

@@ -24,7 +24,7 @@ void Context::load_dh_params(const std::string& path) {
     if (SSL_CTX_set0_tmp_dh_pkey(state_->ctx.get(), params.get()) != 1) {
         ossl::throw_error("load_dh_params", "the DH parameters cannot be used");
     }
-    params.release();
+    static_cast<void>(params.release());  // the context owns the parameters (set0 above)
 }
 
 void Context::set_ecdh_curve(const std::string& name) {

@@ -43,9 +43,9 @@ std::string Context::keylog_filename() const {
 namespace detail::unchecked {
 
 void set_keylog_filename(ContextState& state, const std::string& path) {
-    std::unique_ptr<std::FILE, ContextState::FileCloser> file;
+    ossl::FilePtr file;
     if (!path.empty()) {
-        file.reset(std::fopen(path.c_str(), "a"));
+        file = ossl::open_file(path.c_str(), "a");
         if (!file) {
             throw std::system_error(errno, std::generic_category(),
                                     "set_keylog_filename: cannot open '" + path + "'");

@@ -33,11 +33,8 @@ struct ContextState {
     bool post_handshake_auth = false;
     // The key log: one file per context, appended under a lock because connections on many
     // threads log through the same context.
-    struct FileCloser {
-        void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-    };
     std::string keylog_path;
-    std::unique_ptr<std::FILE, FileCloser> keylog_file;
+    ossl::FilePtr keylog_file;
     std::mutex keylog_mutex;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the

@@ -109,12 +109,14 @@ std::string punycode(const std::vector<std::uint32_t>& input) {
             out += static_cast<char>(c);
         }
     }
-    const std::uint32_t basic = static_cast<std::uint32_t>(out.size());
+    const auto basic = static_cast<std::uint32_t>(out.size());
     std::uint32_t handled = basic;
     if (basic > 0) {
         out += '-';
     }
-    std::uint32_t n = kInitialN, delta = 0, bias = kInitialBias;
+    std::uint32_t n = kInitialN;
+    std::uint32_t delta = 0;
+    std::uint32_t bias = kInitialBias;
     while (handled < input.size()) {
         std::uint32_t m = UINT32_MAX;
         for (std::uint32_t c : input) {
@@ -164,8 +166,8 @@ std::string to_a_label(std::string_view host) {
     std::size_t start = 0;
     while (start <= host.size()) {
         std::size_t dot = host.find('.', start);
-        std::string_view label =
-            host.substr(start, dot == std::string_view::npos ? host.npos : dot - start);
+        std::string_view label = host.substr(
+            start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (start > 0) {
             out += '.';
         }

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "tls/certificate.hpp"
 
@@ -198,7 +199,7 @@ Listener::~Listener() {
 }
 
 Listener::Listener(Listener&& other) noexcept
-    : context_(other.context_), fd_(std::exchange(other.fd_, -1)), port_(other.port_) {}
+    : context_(std::move(other.context_)), fd_(std::exchange(other.fd_, -1)), port_(other.port_) {}
 
 Listener& Listener::operator=(Listener&& other) noexcept {
     if (this != &other) {

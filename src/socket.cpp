@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 
 #include "engine.hpp"
 #include "fd_bio.hpp"
@@ -53,12 +55,15 @@ void require_stream_socket(int fd) {
 
 const char* timeout_message(const char* operation) {
     std::string_view op(operation);
-    if (op == "do_handshake")
+    if (op == "do_handshake") {
         return "do_handshake: The handshake operation timed out";
-    if (op == "write")
+    }
+    if (op == "write") {
         return "write: The write operation timed out";
-    if (op == "shutdown")
+    }
+    if (op == "shutdown") {
         return "shutdown: The shutdown operation timed out";
+    }
     return "read: The read operation timed out";
 }
 
@@ -97,15 +102,16 @@ Socket::~Socket() {
     close();
 }
 
+// Only the Connection base subobject of `other` is moved from; Socket's own members are still
+// valid to read afterwards.
+// NOLINTBEGIN(bugprone-use-after-move)
 Socket::Socket(Socket&& other) noexcept
     : Connection(std::move(other)),
-      fd_(other.fd_),
+      fd_(std::exchange(other.fd_, -1)),
       ownership_(other.ownership_),
       timeout_(other.timeout_),
       suppress_ragged_eofs_(other.suppress_ragged_eofs_),
-      fd_was_nonblocking_(other.fd_was_nonblocking_) {
-    other.fd_ = -1;
-}
+      fd_was_nonblocking_(other.fd_was_nonblocking_) {}
 
 Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {
@@ -120,6 +126,7 @@ Socket& Socket::operator=(Socket&& other) noexcept {
     }
     return *this;
 }
+// NOLINTEND(bugprone-use-after-move)
 
 template <typename Op>
 std::error_code Socket::drive(Op&& op) noexcept {
@@ -280,6 +287,8 @@ int Socket::unwrap() {
     return fd;
 }
 
+// Not const: it changes the descriptor's flags, which are this Socket's state.
+// NOLINTNEXTLINE(readability-make-member-function-const)
 void Socket::restore_fd_mode() noexcept {
     int flags = ::fcntl(fd_, F_GETFL);
     if (flags >= 0) {

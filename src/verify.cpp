@@ -327,7 +327,7 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
         if (sk_X509_push(untrusted.get(), ref.get()) == 0) {
             ossl::throw_error(kOperation, "cannot grow a certificate stack");
         }
-        ref.release();  // the stack owns this reference now
+        static_cast<void>(ref.release());  // the stack owns this reference now
     }
 
     // The order of ssl_verify_cert_chain: init, the security level, the side's defaults

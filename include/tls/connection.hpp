@@ -91,14 +91,15 @@ class TLS_API Connection {
     /// The `SSL*`, as `void*`; tls/native.hpp gives it its type.
     void* native_handle() const noexcept;
 
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
   protected:
     Connection() noexcept;
     explicit Connection(std::unique_ptr<detail::Engine> engine) noexcept;
     ~Connection();
     Connection(Connection&&) noexcept;
     Connection& operator=(Connection&&) noexcept;
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
 
     // Throws the exception for last_error(), or for an empty (moved-from) connection.
     [[noreturn]] void throw_last(const char* operation) const;

@@ -11,6 +11,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <memory>
 
 namespace tls::ossl {
@@ -50,6 +51,20 @@ inline void free_openssl_string(char* s) noexcept {
     OPENSSL_free(s);
 }
 using OpensslStringPtr = std::unique_ptr<char, Deleter<free_openssl_string>>;
+
+/// A C stdio file (the key log, certificate files read whole). Not OpenSSL's, but freed here so
+/// that this stays the one file that releases resources by hand.
+struct FileCloser {
+    void operator()(std::FILE* f) const noexcept {
+        std::fclose(f);  // NOLINT(cppcoreguidelines-owning-memory): the owner is this unique_ptr
+    }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+/// fopen() into its owner; empty (errno set) when the file cannot be opened.
+inline FilePtr open_file(const char* path, const char* mode) noexcept {
+    return FilePtr(std::fopen(path, mode));  // NOLINT(cppcoreguidelines-owning-memory): ditto
+}
 
 /// New owners sharing an existing handle (the *_up_ref functions).
 inline X509Ptr up_ref(X509* x) noexcept {
