@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <algorithm>

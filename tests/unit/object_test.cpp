@@ -1,5 +1,6 @@
 // tls::Object over MemoryBIOs, pumped in memory: no sockets, no threads.
 #include <gtest/gtest.h>
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <string>
