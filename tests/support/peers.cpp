@@ -482,6 +482,13 @@ void Subprocess::kill() noexcept {
     }
 }
 
+void Subprocess::terminate() noexcept {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    if (!shared_->reaped && pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+    }
+}
+
 std::string Subprocess::stdout_text() const {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     return shared_->out;
