@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "tls/native.hpp"
+#include "tls/pki.hpp"
 
 namespace bench {
 

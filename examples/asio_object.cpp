@@ -8,6 +8,7 @@
 // Leaves out: timeouts (an asio::steady_timer per operation), concurrent reads and writes on one
 // stream (one operation at a time here), and Asio's own ssl::stream, which this replaces.
 #include <asio.hpp>
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <array>

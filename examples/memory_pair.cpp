@@ -6,6 +6,7 @@
 // Run: example_memory_pair  (makes its own throw-away CA with tls::pki; prints one line)
 // Leaves out: a real transport (see examples/asio_object.cpp and docs/sans-io.md), and the
 // error_code overloads an event loop would use instead of catching SSLWantReadError.
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <cstdlib>

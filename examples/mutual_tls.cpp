@@ -3,6 +3,7 @@
 //
 // Run: example_mutual_tls   (self-contained: an in-memory CA, a server thread on 127.0.0.1)
 // Leaves out: CRLs and revocation (see docs/security.md), certificate rotation.
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <cstdlib>

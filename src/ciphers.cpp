@@ -7,7 +7,8 @@
 namespace tls {
 namespace {
 
-// 2.7, 3.5 and 3.7 (per the project's seed notes) share this string.
+// 2.7, 3.5 and 3.7 share this string in the policy table tlsctx follows; stock 3.7-3.9 builds
+// compiled in another default, offered as python_3_7_builtin (docs/security.md).
 constexpr std::string_view kPython35 =
     "ECDH+AESGCM:ECDH+CHACHA20:DH+AESGCM:DH+CHACHA20:ECDH+AES256:DH+AES256:ECDH+AES128:DH+AES:"
     "ECDH+HIGH:DH+HIGH:RSA+AESGCM:RSA+AES:RSA+HIGH:!aNULL:!eNULL:!MD5:!3DES";

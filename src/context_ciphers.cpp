@@ -87,8 +87,9 @@ std::vector<CipherInfo> Context::get_ciphers() const {
         info.protocol = SSL_CIPHER_get_version(c);
         char buf[256];
         info.description = SSL_CIPHER_description(c, buf, sizeof buf);
-        while (!info.description.empty() &&
-               (info.description.back() == '\n' || info.description.back() == ' ')) {
+        // Python (cipher_to_dict) drops the one trailing newline and keeps the rest: some
+        // descriptions end in the padding of a short field ("Mac=MD5 "), which Python keeps.
+        if (!info.description.empty() && info.description.back() == '\n') {
             info.description.pop_back();
         }
         info.strength_bits = SSL_CIPHER_get_bits(c, &info.alg_bits);

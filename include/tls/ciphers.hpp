@@ -14,12 +14,14 @@ namespace tls {
 /// suites are configured separately by OpenSSL. Values are stable; new ones are appended.
 enum class CipherPolicy : int {
     python_3_10 = 0,  ///< 3.10 and later: ECDHE/DHE with AES-GCM, ChaCha20, AES; no SHA-1 MACs.
-    python_2_7 = 1,   ///< 2.7 (and 3.5, 3.6 without its TLS 1.3 prefix, 3.7 per the seed notes)
+    python_2_7 = 1,   ///< 2.7: the same string as 3.5, 3.7 and 3.6 without its TLS 1.3 prefix
     python_3_3 = 2,   ///< 3.3: OpenSSL DEFAULT minus the anonymous, null, low and export suites
     python_3_4 = 3,   ///< 3.4: adds 3DES fallbacks
     python_3_5 = 4,   ///< 3.5: same string as 2.7
     python_3_6 = 5,   ///< 3.6: 3.5's string prefixed by the draft TLS 1.3 names of its era
-    python_3_7 = 6,   ///< 3.7 as documented by the seed notes (the 3.5 string)
+    /// 3.7 with the 3.5 string, as tlsctx's cipher policy lists its `_DEFAULT_CIPHERS`. Stock 3.7
+    /// builds used python_3_7_builtin instead (docs/security.md, "Cipher policies").
+    python_3_7 = 6,
     /// 3.7-3.9 stock builds: the default compiled into the C layer instead of `_DEFAULT_CIPHERS`.
     python_3_7_builtin = 7,
     default_policy = python_3_10,  ///< what a default Context uses

@@ -1,5 +1,6 @@
 // tlsctx — the umbrella header: Python's `ssl` module for C++17 over OpenSSL 3.
-// Includes every public header except tls/native.hpp (which brings in OpenSSL). Docs:
+// Includes every public header except tls/native.hpp (which brings in OpenSSL). The test CA,
+// tls/pki.hpp, is a separate target (tlsctx::pki), not part of the library. Docs:
 // docs/index.md.
 #pragma once
 
@@ -14,7 +15,6 @@
 #include "tls/memory_bio.hpp"
 #include "tls/net.hpp"
 #include "tls/object.hpp"
-#include "tls/pki.hpp"
 #include "tls/session.hpp"
 #include "tls/socket.hpp"
 #include "tls/verify.hpp"

@@ -2,7 +2,7 @@
 // Python: no direct equivalent (the ssl module verifies only inside a handshake); this runs the
 // checks a default client context (`create_default_context()`) applies to a server's chain, or
 // a server context with CERT_REQUIRED applies to a client's, without a connection. Docs:
-// docs/security.md ("Verification").
+// docs/security.md ("Checking a chain offline").
 #pragma once
 
 #include <chrono>

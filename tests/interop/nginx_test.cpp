@@ -99,29 +99,27 @@ std::string nginx_conf(const std::string& dir, std::uint16_t port, const NginxOp
 class Nginx {
   public:
     explicit Nginx(const NginxOptions& options) {
-        port_ = tls::test::more::start_on_free_port([&](std::uint16_t port) {
+        tls::test::more::DaemonStartup startup;
+        startup.name = "nginx";
+        startup.command = [&](std::uint16_t port) {
             const std::string conf = dir_.path("nginx.conf");
             write_file(conf, nginx_conf(dir_.dir(), port, options));
-            process_.emplace(std::vector<std::string>{"nginx", "-p", dir_.dir() + "/", "-c", conf,
-                                                      "-e", "stderr"},
-                             Millis(20000));
-            // The startup notices ("using the epoll event method", "nginx/1.22.1", "OS: ...",
-            // "getrlimit(RLIMIT_NOFILE): ...") follow the listen() calls; a port taken since
-            // it was picked shows as "bind() ... failed (98: Address already in use)".
-            auto settled = [](const std::string&, const std::string& err) {
-                return contains(err, "getrlimit(") || contains(err, "[emerg]");
-            };
-            process_->wait_for_output(settled, kPeerTimeout);
-            const std::string err = process_->stderr_text();
-            if (contains(err, "Address already in use")) {
-                process_.reset();
-                return false;
-            }
-            if (!contains(err, "getrlimit(")) {
-                throw std::runtime_error("nginx did not start\n" + process_->describe());
-            }
-            return true;
-        });
+            return std::vector<std::string>{"nginx", "-p", dir_.dir() + "/", "-c",
+                                            conf,    "-e", "stderr"};
+        };
+        // The startup notices ("using the epoll event method", "nginx/1.22.1", "OS: ...",
+        // "getrlimit(RLIMIT_NOFILE): ...") follow the listen() calls; a port taken since
+        // it was picked shows as "bind() ... failed (98: Address already in use)".
+        startup.ready = [](const std::string& log, std::uint16_t) {
+            return contains(log, "getrlimit(");
+        };
+        startup.port_taken = [](const std::string& log, std::uint16_t) {
+            return contains(log, "Address already in use");
+        };
+        startup.failed = [](const std::string& log, std::uint16_t) {
+            return contains(log, "[emerg]");
+        };
+        port_ = tls::test::more::start_daemon(process_, startup);
     }
 
     std::uint16_t port() const noexcept { return port_; }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "support/feature_helpers.hpp"
+#include "support/more_peers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
 #include "tls/tls.hpp"
@@ -22,11 +24,16 @@
 namespace {
 
 using namespace std::chrono_literals;
+using tls::test::feature::client_context;
+using tls::test::feature::server_context;
+using tls::test::more::ping_pong;
+using ServerView = tls::test::more::ServerSeen;
 using tls::test::CertFiles;
 using tls::test::OpensslClientOptions;
 using tls::test::OpensslServer;
 using tls::test::OpensslServerOptions;
 using tls::test::TestPki;
+using tls::test::feature::wrap_loopback;
 
 const TestPki& pki() {
     return TestPki::get();
@@ -45,24 +52,6 @@ OpensslServerOptions serving(const CertFiles& cert) {
     return o;
 }
 
-tls::Context tlsctx_client(const CertFiles* client_cert = nullptr) {
-    tls::Context ctx(tls::PROTOCOL_TLS_CLIENT);
-    ctx.load_verify_locations(pki().ca_cert());
-    if (client_cert != nullptr) {
-        ctx.load_cert_chain(client_cert->chain, client_cert->key);
-    }
-    return ctx;
-}
-
-tls::Context tlsctx_server(const CertFiles& cert = TestPki::get().localhost(),
-                           tls::VerifyMode client_auth = tls::CERT_NONE) {
-    tls::Context ctx(tls::PROTOCOL_TLS_SERVER);
-    ctx.load_cert_chain(cert.chain, cert.key);
-    ctx.load_verify_locations(TestPki::get().ca_cert());
-    ctx.set_verify_mode(client_auth);
-    return ctx;
-}
-
 // Asks an `s_server -www` for its status page: the page is the server's own account of the
 // connection ("Protocol  : TLSv1.3", "Cipher    : ...", "Verify return code: ...").
 std::string fetch_status_page(tls::Socket& socket) {
@@ -72,52 +61,6 @@ std::string fetch_status_page(tls::Socket& socket) {
         page += chunk;
     }
     return page;
-}
-
-// What a tlsctx server thread saw, filled in by its handler.
-struct ServerView {
-    std::optional<std::string> version;
-    std::optional<std::string> cipher;
-    std::optional<std::string> alpn;
-    std::optional<tls::CertificateInfo> peer;
-    std::string received;
-};
-
-// The handler every tlsctx server here runs: record the connection, read one line, answer
-// "pong", then exchange close_notify.
-tls::test::ServerThread::Handler ping_pong(ServerView& view) {
-    return [&view](tls::Socket& s) {
-        view.version = s.version();
-        view.cipher = s.cipher() ? std::optional<std::string>(s.cipher()->name) : std::nullopt;
-        view.alpn = s.selected_alpn_protocol();
-        view.peer = s.getpeercert();
-        while (view.received.find('\n') == std::string::npos) {
-            std::string chunk = s.recv();
-            if (chunk.empty()) {
-                return;
-            }
-            view.received += chunk;
-        }
-        s.sendall("pong\n");
-        tls::test::Fd tcp(s.unwrap());
-    };
-}
-
-tls::Socket connect_to(const tls::Context& ctx, std::uint16_t port,
-                       const std::string& hostname = "localhost") {
-    tls::test::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        throw std::system_error(errno, std::generic_category(), "connect");
-    }
-    tls::WrapOptions options = tls::WrapOptions::client(hostname);
-    options.do_handshake_on_connect = false;
-    tls::Socket socket = ctx.wrap_socket(fd.release(), tls::FdOwnership::adopt, options);
-    socket.settimeout(tls::test::kPeerTimeout);
-    return socket;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +83,7 @@ TEST(TlsctxClientToOpensslServer, BothEndsReportTheSameVersionAndSuite) {
         OpensslServerOptions options = serving(pki().localhost());
         options.version_flag = row.flag;
         OpensslServer server(options);
-        tls::Socket client = connect_to(tlsctx_client(), server.port());
+        tls::Socket client = wrap_loopback(client_context(), server.port());
         client.do_handshake();
         EXPECT_EQ(client.version(), row.version);
         EXPECT_EQ(client.cipher()->name, row.suite);
@@ -157,9 +100,9 @@ TEST(TlsctxClientToOpensslServer, AlpnFollowsTheServersPreference) {
     OpensslServerOptions options = serving(pki().localhost());
     options.alpn = {"h2", "http/1.1"};
     OpensslServer server(options);
-    tls::Context ctx = tlsctx_client();
+    tls::Context ctx = client_context();
     ctx.set_alpn_protocols({"http/1.1", "h2"});
-    tls::Socket client = connect_to(ctx, server.port());
+    tls::Socket client = wrap_loopback(ctx, server.port());
     client.do_handshake();
     EXPECT_EQ(client.selected_alpn_protocol(), "h2");
     (void)fetch_status_page(client);
@@ -180,7 +123,7 @@ TEST(TlsctxClientToOpensslServer, RequiredClientCertificateIsVerifiedByTheServer
         options.client_auth = OpensslServerOptions::ClientAuth::required;
         OpensslServer server(options);
         const CertFiles client_cert = pki().client();
-        tls::Socket client = connect_to(tlsctx_client(&client_cert), server.port());
+        tls::Socket client = wrap_loopback(client_context(&client_cert), server.port());
         client.do_handshake();
         const std::string page = fetch_status_page(client);
         client.close();
@@ -198,7 +141,7 @@ TEST(TlsctxClientToOpensslServer, MissingRequiredClientCertificateIsRefusedWithA
     options.cafile = pki().ca_cert();
     options.client_auth = OpensslServerOptions::ClientAuth::required;
     OpensslServer server(options);
-    tls::Socket client = connect_to(tlsctx_client(), server.port());
+    tls::Socket client = wrap_loopback(client_context(), server.port());
     // TLS 1.3: the client's handshake ends before the server has judged it; the refusal arrives
     // as an alert on the first read.
     client.do_handshake();
@@ -220,7 +163,7 @@ TEST(TlsctxClientToOpensslServer, OptionalClientCertificateMayBeOmitted) {
     options.cafile = pki().ca_cert();
     options.client_auth = OpensslServerOptions::ClientAuth::optional;
     OpensslServer server(options);
-    tls::Socket client = connect_to(tlsctx_client(), server.port());
+    tls::Socket client = wrap_loopback(client_context(), server.port());
     client.do_handshake();
     const std::string page = fetch_status_page(client);
     client.close();
@@ -269,7 +212,7 @@ TEST(TlsctxClientToOpensslServer, RefusedCertificatesFailInsideTheHandshakeWithA
             options.cert_chain.clear();
         }
         OpensslServer server(options);
-        tls::Socket client = connect_to(tlsctx_client(), server.port(), row.hostname);
+        tls::Socket client = wrap_loopback(client_context(), server.port(), row.hostname);
         try {
             client.do_handshake();
             ADD_FAILURE() << "handshake succeeded";
@@ -308,7 +251,7 @@ OpensslClientOptions s_client_to(std::uint16_t port) {
 TEST(OpensslClientToTlsctxServer, BothEndsReportTheSameVersionAndSuite) {
     for (const VersionRow& row : kVersions) {
         SCOPED_TRACE(row.version);
-        tls::Listener listener(tlsctx_server(), "127.0.0.1", 0);
+        tls::Listener listener(server_context(), "127.0.0.1", 0);
         ServerView view;
         tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
         OpensslClientOptions options = s_client_to(listener.port());
@@ -329,7 +272,7 @@ TEST(OpensslClientToTlsctxServer, BothEndsReportTheSameVersionAndSuite) {
 }
 
 TEST(OpensslClientToTlsctxServer, AlpnFollowsTheServersPreference) {
-    tls::Context ctx = tlsctx_server();
+    tls::Context ctx = server_context();
     ctx.set_alpn_protocols({"h2", "http/1.1"});
     tls::Listener listener(ctx, "127.0.0.1", 0);
     ServerView view;
@@ -346,7 +289,7 @@ TEST(OpensslClientToTlsctxServer, AlpnFollowsTheServersPreference) {
 TEST(OpensslClientToTlsctxServer, RequiredClientCertificateReachesTheServer) {
     for (const VersionRow& row : kVersions) {
         SCOPED_TRACE(row.version);
-        tls::Listener listener(tlsctx_server(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1",
+        tls::Listener listener(server_context(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1",
                                0);
         ServerView view;
         tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
@@ -367,7 +310,7 @@ TEST(OpensslClientToTlsctxServer, RequiredClientCertificateReachesTheServer) {
 }
 
 TEST(OpensslClientToTlsctxServer, MissingRequiredClientCertificateFailsTheServerHandshake) {
-    tls::Listener listener(tlsctx_server(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1", 0);
+    tls::Listener listener(server_context(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1", 0);
     ServerView view;
     tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
     OpensslClientOptions options = s_client_to(listener.port());
@@ -386,7 +329,7 @@ TEST(OpensslClientToTlsctxServer, MissingRequiredClientCertificateFailsTheServer
 }
 
 TEST(OpensslClientToTlsctxServer, OptionalClientCertificateMayBeOmitted) {
-    tls::Listener listener(tlsctx_server(pki().localhost(), tls::CERT_OPTIONAL), "127.0.0.1", 0);
+    tls::Listener listener(server_context(pki().localhost(), tls::CERT_OPTIONAL), "127.0.0.1", 0);
     ServerView view;
     tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
     const tls::test::OpensslClientResult client =
@@ -401,7 +344,7 @@ TEST(OpensslClientToTlsctxServer, OptionalClientCertificateMayBeOmitted) {
 TEST(OpensslClientToTlsctxServer, ClientRefusingTheServersCertificateIsSeenAsAnAlert) {
     for (const RefusedServer& row : refused_servers()) {
         SCOPED_TRACE(row.what);
-        tls::Listener listener(tlsctx_server(row.cert), "127.0.0.1", 0);
+        tls::Listener listener(server_context(row.cert), "127.0.0.1", 0);
         ServerView view;
         tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
         OpensslClientOptions options = s_client_to(listener.port());

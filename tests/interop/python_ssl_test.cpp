@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "support/feature_helpers.hpp"
+#include "support/more_peers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
 #include "tls/native.hpp"
@@ -25,11 +27,16 @@
 namespace {
 
 using nlohmann::json;
+using tls::test::feature::client_context;
+using tls::test::feature::server_context;
+using tls::test::more::ping_pong;
+using ServerView = tls::test::more::ServerSeen;
 using tls::test::CertFiles;
 using tls::test::PythonClientOptions;
 using tls::test::PythonServer;
 using tls::test::PythonServerOptions;
 using tls::test::TestPki;
+using tls::test::feature::wrap_loopback;
 
 const TestPki& pki() {
     return TestPki::get();
@@ -41,24 +48,6 @@ json cert_json(const tls::CertificateInfo& info) {
 
 json decoded_file(const std::string& path) {
     return cert_json(tls::decode_certificate_file(path));
-}
-
-tls::Context tlsctx_client(const CertFiles* client_cert = nullptr) {
-    tls::Context ctx(tls::PROTOCOL_TLS_CLIENT);
-    ctx.load_verify_locations(pki().ca_cert());
-    if (client_cert != nullptr) {
-        ctx.load_cert_chain(client_cert->chain, client_cert->key);
-    }
-    return ctx;
-}
-
-tls::Context tlsctx_server(const CertFiles& cert = TestPki::get().localhost(),
-                           tls::VerifyMode client_auth = tls::CERT_NONE) {
-    tls::Context ctx(tls::PROTOCOL_TLS_SERVER);
-    ctx.load_cert_chain(cert.chain, cert.key);
-    ctx.load_verify_locations(TestPki::get().ca_cert());
-    ctx.set_verify_mode(client_auth);
-    return ctx;
 }
 
 PythonServerOptions python_serving(const CertFiles& cert) {
@@ -75,23 +64,6 @@ PythonClientOptions python_client_to(std::uint16_t port) {
     return o;
 }
 
-tls::Socket connect_to(const tls::Context& ctx, std::uint16_t port,
-                       const std::string& hostname = "localhost") {
-    tls::test::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        throw std::system_error(errno, std::generic_category(), "connect");
-    }
-    tls::WrapOptions options = tls::WrapOptions::client(hostname);
-    options.do_handshake_on_connect = false;
-    tls::Socket socket = ctx.wrap_socket(fd.release(), tls::FdOwnership::adopt, options);
-    socket.settimeout(tls::test::kPeerTimeout);
-    return socket;
-}
-
 // The tlsctx client's half of the Python server's protocol: one line out, everything back until
 // the server's close_notify, then ours.
 std::string ping(tls::Socket& client) {
@@ -102,35 +74,6 @@ std::string ping(tls::Socket& client) {
     }
     client.close();
     return reply;
-}
-
-// What a tlsctx server thread saw.
-struct ServerView {
-    std::optional<std::string> version;
-    std::optional<tls::CipherDescription> cipher;
-    std::optional<std::string> alpn;
-    std::optional<tls::CertificateInfo> peer;
-    std::string received;
-};
-
-// The tlsctx server's half of the Python client's protocol: one line in, "pong" out, then
-// close_notify both ways.
-tls::test::ServerThread::Handler pong(ServerView& view) {
-    return [&view](tls::Socket& s) {
-        view.version = s.version();
-        view.cipher = s.cipher();
-        view.alpn = s.selected_alpn_protocol();
-        view.peer = s.getpeercert();
-        while (view.received.find('\n') == std::string::npos) {
-            std::string chunk = s.recv();
-            if (chunk.empty()) {
-                return;
-            }
-            view.received += chunk;
-        }
-        s.sendall("pong\n");
-        tls::test::Fd tcp(s.unwrap());
-    };
 }
 
 std::string alert_reason(int alert) {
@@ -165,7 +108,7 @@ TEST(TlsctxClientToPythonServer, BothEndsReportTheSameVersionSuiteAndData) {
         PythonServerOptions options = python_serving(pki().localhost());
         options.max_version = row.python;
         PythonServer server(options);
-        tls::Socket client = connect_to(tlsctx_client(), server.port());
+        tls::Socket client = wrap_loopback(client_context(), server.port());
         client.do_handshake();
         const std::optional<tls::CipherDescription> cipher = client.cipher();
         const std::optional<std::string> version = client.version();
@@ -187,9 +130,9 @@ TEST(TlsctxClientToPythonServer, AlpnFollowsTheServersPreference) {
     PythonServerOptions options = python_serving(pki().localhost());
     options.alpn = {"h2", "http/1.1"};
     PythonServer server(options);
-    tls::Context ctx = tlsctx_client();
+    tls::Context ctx = client_context();
     ctx.set_alpn_protocols({"http/1.1", "h2"});
-    tls::Socket client = connect_to(ctx, server.port());
+    tls::Socket client = wrap_loopback(ctx, server.port());
     client.do_handshake();
     EXPECT_EQ(client.selected_alpn_protocol(), "h2");
     (void)ping(client);
@@ -206,7 +149,7 @@ TEST(TlsctxClientToPythonServer, RequiredClientCertificateIsSeenByPythonAsDecode
         options.verify = "required";
         PythonServer server(options);
         const CertFiles client_cert = pki().client();
-        tls::Socket client = connect_to(tlsctx_client(&client_cert), server.port());
+        tls::Socket client = wrap_loopback(client_context(&client_cert), server.port());
         client.do_handshake();
         EXPECT_EQ(ping(client), "pong\n");
         const json r = server.result();
@@ -220,7 +163,7 @@ TEST(TlsctxClientToPythonServer, OptionalClientCertificateMayBeOmitted) {
     options.cafile = pki().ca_cert();
     options.verify = "optional";
     PythonServer server(options);
-    tls::Socket client = connect_to(tlsctx_client(), server.port());
+    tls::Socket client = wrap_loopback(client_context(), server.port());
     client.do_handshake();
     EXPECT_EQ(ping(client), "pong\n");
     const json r = server.result();
@@ -233,7 +176,7 @@ TEST(TlsctxClientToPythonServer, MissingRequiredClientCertificateFailsBothEnds) 
     options.cafile = pki().ca_cert();
     options.verify = "required";
     PythonServer server(options);
-    tls::Socket client = connect_to(tlsctx_client(), server.port());
+    tls::Socket client = wrap_loopback(client_context(), server.port());
     client.do_handshake();  // TLS 1.3: the client is done before the server judges it
     try {
         // Read before writing: data sent now would reach a server that already closed, and its
@@ -279,7 +222,7 @@ TEST(TlsctxClientToPythonServer, RefusedCertificatesFailInsideTheHandshakeAndPyt
     for (const RefusedServer& row : refused_servers()) {
         SCOPED_TRACE(row.what);
         PythonServer server(python_serving(row.cert));
-        tls::Socket client = connect_to(tlsctx_client(), server.port(), row.hostname);
+        tls::Socket client = wrap_loopback(client_context(), server.port(), row.hostname);
         try {
             client.do_handshake();
             ADD_FAILURE() << "handshake succeeded";
@@ -309,9 +252,9 @@ TEST(TlsctxClientToPythonServer, RefusedCertificatesFailInsideTheHandshakeAndPyt
 TEST(PythonClientToTlsctxServer, BothEndsReportTheSameVersionSuiteAndCertificate) {
     for (const VersionRow& row : kVersions) {
         SCOPED_TRACE(row.version);
-        tls::Listener listener(tlsctx_server(), "127.0.0.1", 0);
+        tls::Listener listener(server_context(), "127.0.0.1", 0);
         ServerView view;
-        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, pong(view));
+        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
         PythonClientOptions options = python_client_to(listener.port());
         options.max_version = row.python;
         const json r = tls::test::run_python_client(options);
@@ -320,10 +263,10 @@ TEST(PythonClientToTlsctxServer, BothEndsReportTheSameVersionSuiteAndCertificate
         ASSERT_EQ(r["handshake"], "ok") << r.dump();
         EXPECT_EQ(r["version"], row.version);
         EXPECT_EQ(view.version, row.version);
-        ASSERT_TRUE(view.cipher.has_value());
-        EXPECT_EQ(r["cipher"], json::array({view.cipher->name, view.cipher->protocol,
-                                            view.cipher->secret_bits}));
-        EXPECT_EQ(view.cipher->name, row.suite);
+        ASSERT_TRUE(view.cipher_suite.has_value());
+        EXPECT_EQ(r["cipher"], json::array({view.cipher_suite->name, view.cipher_suite->protocol,
+                                            view.cipher_suite->secret_bits}));
+        EXPECT_EQ(view.cipher_suite->name, row.suite);
         // Python's getpeercert() of our server equals our decoding of the same file.
         EXPECT_EQ(r["peercert"], decoded_file(pki().localhost().cert));
         EXPECT_EQ(view.received, "ping\n");
@@ -335,11 +278,11 @@ TEST(PythonClientToTlsctxServer, BothEndsReportTheSameVersionSuiteAndCertificate
 }
 
 TEST(PythonClientToTlsctxServer, AlpnFollowsTheServersPreference) {
-    tls::Context ctx = tlsctx_server();
+    tls::Context ctx = server_context();
     ctx.set_alpn_protocols({"h2", "http/1.1"});
     tls::Listener listener(ctx, "127.0.0.1", 0);
     ServerView view;
-    tls::test::ServerThread server = tls::test::run_server_in_thread(listener, pong(view));
+    tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
     PythonClientOptions options = python_client_to(listener.port());
     options.alpn = {"http/1.1", "h2"};
     const json r = tls::test::run_python_client(options);
@@ -352,9 +295,9 @@ TEST(PythonClientToTlsctxServer, AlpnFollowsTheServersPreference) {
 TEST(PythonClientToTlsctxServer, ClientCertificateIsDecodedAsPythonDecodesIt) {
     for (tls::VerifyMode mode : {tls::CERT_OPTIONAL, tls::CERT_REQUIRED}) {
         SCOPED_TRACE(static_cast<int>(mode));
-        tls::Listener listener(tlsctx_server(pki().localhost(), mode), "127.0.0.1", 0);
+        tls::Listener listener(server_context(pki().localhost(), mode), "127.0.0.1", 0);
         ServerView view;
-        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, pong(view));
+        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
         PythonClientOptions options = python_client_to(listener.port());
         options.certfile = pki().client().chain;
         options.keyfile = pki().client().key;
@@ -368,9 +311,9 @@ TEST(PythonClientToTlsctxServer, ClientCertificateIsDecodedAsPythonDecodesIt) {
 }
 
 TEST(PythonClientToTlsctxServer, MissingRequiredClientCertificateFailsBothEnds) {
-    tls::Listener listener(tlsctx_server(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1", 0);
+    tls::Listener listener(server_context(pki().localhost(), tls::CERT_REQUIRED), "127.0.0.1", 0);
     ServerView view;
-    tls::test::ServerThread server = tls::test::run_server_in_thread(listener, pong(view));
+    tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
     PythonClientOptions options = python_client_to(listener.port());
     options.read_first = true;
     const json r = tls::test::run_python_client(options);
@@ -389,9 +332,9 @@ TEST(PythonClientToTlsctxServer, MissingRequiredClientCertificateFailsBothEnds) 
 TEST(PythonClientToTlsctxServer, PythonRefusesTheSameCertificatesWithTheSameCodes) {
     for (const RefusedServer& row : refused_servers()) {
         SCOPED_TRACE(row.what);
-        tls::Listener listener(tlsctx_server(row.cert), "127.0.0.1", 0);
+        tls::Listener listener(server_context(row.cert), "127.0.0.1", 0);
         ServerView view;
-        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, pong(view));
+        tls::test::ServerThread server = tls::test::run_server_in_thread(listener, ping_pong(view));
         PythonClientOptions options = python_client_to(listener.port());
         options.server_hostname = row.hostname;
         const json r = tls::test::run_python_client(options);

@@ -83,26 +83,23 @@ std::string stunnel_conf(std::uint16_t accept_port, const StunnelOptions& o) {
 class StunnelClient {
   public:
     explicit StunnelClient(const StunnelOptions& options) {
-        port_ = tls::test::more::start_on_free_port([&](std::uint16_t port) {
+        tls::test::more::DaemonStartup startup;
+        startup.name = "stunnel";
+        startup.command = [&](std::uint16_t port) {
             const std::string conf = dir_.path("stunnel.conf");
             write_file(conf, stunnel_conf(port, options));
-            process_.emplace(std::vector<std::string>{"stunnel", conf}, Millis(20000));
-            const std::string bound = "bound to 127.0.0.1:" + std::to_string(port);
-            auto settled = [&](const std::string&, const std::string& err) {
-                return contains(err, bound) || contains(err, "Error binding service") ||
-                       contains(err, "Configuration failed");
-            };
-            process_->wait_for_output(settled, kPeerTimeout);
-            const std::string err = process_->stderr_text();
-            if (contains(err, "Error binding service")) {
-                process_.reset();
-                return false;
-            }
-            if (!contains(err, bound)) {
-                throw std::runtime_error("stunnel did not start\n" + process_->describe());
-            }
-            return true;
-        });
+            return std::vector<std::string>{"stunnel", conf};
+        };
+        startup.ready = [](const std::string& log, std::uint16_t port) {
+            return contains(log, "bound to 127.0.0.1:" + std::to_string(port));
+        };
+        startup.port_taken = [](const std::string& log, std::uint16_t) {
+            return contains(log, "Error binding service");
+        };
+        startup.failed = [](const std::string& log, std::uint16_t) {
+            return contains(log, "Configuration failed");
+        };
+        port_ = tls::test::more::start_daemon(process_, startup);
     }
 
     std::uint16_t port() const noexcept { return port_; }

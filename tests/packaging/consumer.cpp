@@ -3,6 +3,11 @@
 
 #include <iostream>
 
+// The throw-away CA (tls::pki, target tlsctx::pki) is test code: the package must not ship it.
+#if __has_include(<tls/pki.hpp>)
+#error "the installed tlsctx package contains tls/pki.hpp"
+#endif
+
 int main() {
     tls::Context ctx;
     const bool secure = ctx.verify_mode() == tls::CERT_REQUIRED && ctx.check_hostname() &&

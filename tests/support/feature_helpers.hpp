@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/memory_pair.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
 #include "tls/tls.hpp"
@@ -119,17 +120,26 @@ inline std::vector<tls::Bytes> der_certificates_of_file(const std::string& path)
     return der_certificates(read_file(path));
 }
 
-/// A server context presenting `files` (the chain file, so the intermediate is sent).
-inline tls::Context server_context(const CertFiles& files = TestPki::get().localhost()) {
+/// A server context presenting `files` (the chain file, so the intermediate is sent). With a
+/// `client_auth` other than CERT_NONE it asks for client certificates from the test root CA.
+inline tls::Context server_context(const CertFiles& files = TestPki::get().localhost(),
+                                   tls::VerifyMode client_auth = tls::CERT_NONE) {
     tls::Context ctx(tls::PROTOCOL_TLS_SERVER);
     ctx.load_cert_chain(files.chain, files.key);
+    if (client_auth != tls::CERT_NONE) {
+        ctx.load_verify_locations(TestPki::get().ca_cert());
+        ctx.set_verify_mode(client_auth);
+    }
     return ctx;
 }
 
-/// A verifying client context trusting the test root CA.
-inline tls::Context client_context() {
+/// A verifying client context trusting the test root CA, presenting `client_cert` if given.
+inline tls::Context client_context(const CertFiles* client_cert = nullptr) {
     tls::Context ctx(tls::PROTOCOL_TLS_CLIENT);
     ctx.load_verify_locations(TestPki::get().ca_cert());
+    if (client_cert != nullptr) {
+        ctx.load_cert_chain(client_cert->chain, client_cert->key);
+    }
     return ctx;
 }
 
@@ -159,12 +169,11 @@ inline std::string read_to_end(tls::Socket& socket) {
 }
 
 /// A TCP connection to 127.0.0.1:`port` wrapped as a client for `server_hostname` (which need
-/// not resolve: SNI and verification use it, the address does not), handshaken within
-/// `timeout`, which the socket keeps. Throws what the handshake throws.
-inline tls::Socket connect_loopback(const tls::Context& context, std::uint16_t port,
-                                    const std::string& server_hostname,
-                                    const tls::Session& session = {},
-                                    Millis timeout = kPeerTimeout) {
+/// not resolve: SNI and verification use it, the address does not), not yet handshaken; the
+/// socket keeps `timeout`.
+inline tls::Socket wrap_loopback(const tls::Context& context, std::uint16_t port,
+                                 const std::string& server_hostname = "localhost",
+                                 const tls::Session& session = {}, Millis timeout = kPeerTimeout) {
     Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd) {
         throw std::system_error(errno, std::generic_category(), "socket");
@@ -181,6 +190,15 @@ inline tls::Socket connect_loopback(const tls::Context& context, std::uint16_t p
     options.do_handshake_on_connect = false;
     tls::Socket socket = context.wrap_socket(fd.release(), tls::FdOwnership::adopt, options);
     socket.settimeout(timeout);
+    return socket;
+}
+
+/// wrap_loopback(), handshaken within `timeout`. Throws what the handshake throws.
+inline tls::Socket connect_loopback(const tls::Context& context, std::uint16_t port,
+                                    const std::string& server_hostname,
+                                    const tls::Session& session = {},
+                                    Millis timeout = kPeerTimeout) {
+    tls::Socket socket = wrap_loopback(context, port, server_hostname, session, timeout);
     socket.do_handshake();
     return socket;
 }
@@ -237,39 +255,17 @@ class ConnectionServer {
     std::thread thread_;
 };
 
-/// One side of an in-memory connection: an Object and the two buffers it talks through, plus
-/// every byte it has sent, chunk by chunk, for tests that look at the records.
-struct Endpoint {
-    tls::MemoryBIO incoming, outgoing;
-    tls::Object object;
-    std::vector<std::string> sent;
-};
+// The in-memory Object pair lives in support/memory_pair.hpp; these are its names here.
+using memory::Endpoint;
 
-/// Moves what `from` has written into `to`'s incoming buffer, keeping a copy.
+/// Moves what `from` has written into `to`'s incoming buffer, keeping a copy in `from.sent`.
 inline void transfer(Endpoint& from, Endpoint& to) {
-    std::string bytes = from.outgoing.read();
-    if (!bytes.empty()) {
-        from.sent.push_back(bytes);
-        to.incoming.write(bytes);
-    }
+    memory::deliver(from, to);
 }
 
 /// Runs both handshakes in memory; returns the first error that is not want_read.
 inline std::error_code pump_handshake(Endpoint& client, Endpoint& server) {
-    for (int round = 0; round < 20; ++round) {
-        std::error_code ce, se;
-        client.object.do_handshake(ce);
-        transfer(client, server);
-        server.object.do_handshake(se);
-        transfer(server, client);
-        if (ce && ce != tls::SSLErrc::want_read)
-            return ce;
-        if (se && se != tls::SSLErrc::want_read)
-            return se;
-        if (!ce && !se)
-            return {};
-    }
-    return std::make_error_code(std::errc::timed_out);
+    return memory::handshake(client, server);
 }
 
 }  // namespace tls::test::feature

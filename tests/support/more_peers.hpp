@@ -55,7 +55,8 @@ inline std::string common_name(const tls::DistinguishedName& name) {
 /// What a tlsctx server saw on one connection (filled in by a server thread's handler).
 struct ServerSeen {
     std::optional<std::string> version;
-    std::optional<std::string> cipher;
+    std::optional<std::string> cipher;                   ///< the suite's name
+    std::optional<tls::CipherDescription> cipher_suite;  ///< cipher(): name, protocol, bits
     std::optional<std::string> alpn;
     std::optional<tls::CertificateInfo> peer;  ///< getpeercert()
     bool reused = false;                       ///< session_reused()
@@ -66,13 +67,32 @@ struct ServerSeen {
 inline ServerSeen observe(const tls::Socket& socket) {
     ServerSeen seen;
     seen.version = socket.version();
-    if (std::optional<tls::CipherDescription> cipher = socket.cipher()) {
-        seen.cipher = cipher->name;
+    seen.cipher_suite = socket.cipher();
+    if (seen.cipher_suite) {
+        seen.cipher = seen.cipher_suite->name;
     }
     seen.alpn = socket.selected_alpn_protocol();
     seen.peer = socket.getpeercert();
     seen.reused = socket.session_reused();
     return seen;
+}
+
+/// A ServerThread handler (support/peers.hpp) for the ping exchange the openssl and python3
+/// peers run: records the connection in `seen`, reads one line into `seen.received`, answers
+/// "pong\n", then exchanges close_notify.
+inline ServerThread::Handler ping_pong(ServerSeen& seen) {
+    return [&seen](tls::Socket& s) {
+        seen = observe(s);
+        while (seen.received.find('\n') == std::string::npos) {
+            std::string chunk = s.recv();
+            if (chunk.empty()) {
+                return;
+            }
+            seen.received += chunk;
+        }
+        s.sendall("pong\n");
+        Fd tcp(s.unwrap());
+    };
 }
 
 /// An HTTP/1.x response split into its parts.
@@ -115,6 +135,41 @@ inline std::uint16_t start_on_free_port(const std::function<bool(std::uint16_t p
         }
     }
     throw std::runtime_error("no free loopback port after five attempts");
+}
+
+/// How a daemon that must be given its port (nginx, stunnel) is started and how its log
+/// (stderr) says that it did. Each predicate sees the log so far and the port it was given.
+struct DaemonStartup {
+    std::string name;  ///< for the error message
+    /// Writes the daemon's configuration for `port` and returns its command line.
+    std::function<std::vector<std::string>(std::uint16_t port)> command;
+    std::function<bool(const std::string& log, std::uint16_t port)> ready;
+    std::function<bool(const std::string& log, std::uint16_t port)> port_taken;
+    std::function<bool(const std::string& log, std::uint16_t port)> failed;
+};
+
+/// Starts `startup` on a free port (start_on_free_port) into `process` and waits (bounded) until
+/// its log says it is ready; a port taken meanwhile is retried on another. Returns the port.
+/// @throws std::runtime_error (with the log) when it neither became ready nor lost the port.
+inline std::uint16_t start_daemon(std::optional<Subprocess>& process, const DaemonStartup& startup,
+                                  Millis limit = Millis(20000)) {
+    return start_on_free_port([&](std::uint16_t port) {
+        process.emplace(startup.command(port), limit);
+        auto settled = [&](const std::string&, const std::string& log) {
+            return startup.ready(log, port) || startup.port_taken(log, port) ||
+                   startup.failed(log, port);
+        };
+        process->wait_for_output(settled, kPeerTimeout);
+        const std::string log = process->stderr_text();
+        if (startup.port_taken(log, port)) {
+            process.reset();
+            return false;
+        }
+        if (!startup.ready(log, port)) {
+            throw std::runtime_error(startup.name + " did not start\n" + process->describe());
+        }
+        return true;
+    });
 }
 
 /// `tlsctx serve --host 127.0.0.1 --port 0 ARGS...` as a subprocess. The port is read from the

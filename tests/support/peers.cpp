@@ -6,13 +6,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,8 +24,6 @@
 #include <utility>
 
 #include "tls/errors.hpp"
-
-extern char** environ;
 
 namespace tls::test {
 namespace {
@@ -132,10 +130,10 @@ std::vector<std::string> openssl_server_argv(const OpensslServerOptions& o) {
     }
     switch (o.mode) {
         case OpensslServerOptions::Mode::www:
-            argv.push_back("-www");
+            argv.emplace_back("-www");
             break;
         case OpensslServerOptions::Mode::rev:
-            argv.push_back("-rev");
+            argv.emplace_back("-rev");
             break;
         default:
             break;
@@ -290,7 +288,9 @@ Subprocess::Subprocess(std::vector<std::string> argv, Millis limit)
     if (argv_.empty()) {
         throw std::invalid_argument("Subprocess: empty argv");
     }
-    int in[2], out[2], err[2];
+    int in[2];
+    int out[2];
+    int err[2];
     if (::pipe2(in, O_CLOEXEC) != 0) {
         throw_errno("Subprocess: pipe");
     }
@@ -312,6 +312,7 @@ Subprocess::Subprocess(std::vector<std::string> argv, Millis limit)
     std::vector<std::string> full{"timeout", "--kill-after=2", seconds_arg(limit)};
     full.insert(full.end(), argv_.begin(), argv_.end());
     std::vector<char*> cargv;
+    cargv.reserve(full.size() + 1);
     for (std::string& s : full) {
         cargv.push_back(s.data());
     }
@@ -482,6 +483,13 @@ void Subprocess::kill() noexcept {
     }
 }
 
+void Subprocess::terminate() noexcept {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    if (!shared_->reaped && pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+    }
+}
+
 std::string Subprocess::stdout_text() const {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     return shared_->out;
@@ -574,7 +582,7 @@ OpensslClientResult run_openssl_client(const OpensslClientOptions& o) {
         argv.push_back(o.version_flag);
     }
     if (o.ign_eof) {
-        argv.push_back("-ign_eof");
+        argv.emplace_back("-ign_eof");
     }
     argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
 
@@ -665,10 +673,10 @@ nlohmann::json run_python_client(const PythonClientOptions& o) {
         argv.insert(argv.end(), {"--max-version", o.max_version});
     }
     if (!o.check_hostname) {
-        argv.push_back("--no-check-hostname");
+        argv.emplace_back("--no-check-hostname");
     }
     if (o.read_first) {
-        argv.push_back("--read-first");
+        argv.emplace_back("--read-first");
     }
     ProcessResult r = run_process(argv, {}, o.limit);
     auto found =
@@ -789,7 +797,8 @@ std::string describe(const std::exception_ptr& e) {
         int status = 0;
         char* name = abi::__cxa_demangle(typeid(ex).name(), nullptr, nullptr, &status);
         std::string out = (status == 0 && name != nullptr) ? name : typeid(ex).name();
-        std::free(name);
+        // __cxa_demangle's result is malloc'd; this is the one place it is freed.
+        std::free(name);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
         out += ": ";
         out += ex.what();
         if (const auto* cert = dynamic_cast<const tls::SSLCertVerificationError*>(&ex)) {

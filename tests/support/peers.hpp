@@ -130,6 +130,9 @@ class Subprocess {
     ProcessResult wait(Millis timeout = kPeerTimeout);
     /// Kills the process group now (SIGKILL). Idempotent.
     void kill() noexcept;
+    /// Asks the child to stop (SIGTERM to the `timeout` wrapper, which passes it on), as a
+    /// service manager would; wait() then reports how it ended.
+    void terminate() noexcept;
 
     /// Output so far.
     std::string stdout_text() const;

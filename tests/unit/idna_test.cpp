@@ -10,6 +10,7 @@
 #include "support/feature_helpers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "tls/pki.hpp"
 #include "tls/tls.hpp"
 
 namespace {

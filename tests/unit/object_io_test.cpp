@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "support/memory_pair.hpp"
 
 namespace {
 
@@ -66,123 +69,19 @@ tls::Context mutual_server_context() {
     return ctx;
 }
 
-// One side of an in-memory connection: an Object and the two buffers it talks through.
-struct Endpoint {
-    tls::MemoryBIO incoming, outgoing;
-    tls::Object object;
-};
-
-struct Pair {
-    Endpoint client, server;
-};
-
-// A client for "localhost" and a server, wrapped but not handshaken.
-Pair make_pair(const tls::Context& client_ctx, const tls::Context& server_ctx) {
-    Pair p;
-    p.client.object = client_ctx.wrap_bio(p.client.incoming, p.client.outgoing,
-                                          tls::WrapOptions::client("localhost"));
-    p.server.object =
-        server_ctx.wrap_bio(p.server.incoming, p.server.outgoing, tls::WrapOptions::server());
-    return p;
-}
-
-// How the "transport" cuts the bytes it carries: the size of the next chunk given how many are
-// waiting. Each chunk is handed to the receiver, which runs before the next one arrives.
-using Chunker = std::function<std::size_t(std::size_t waiting)>;
-
-std::size_t whole(std::size_t waiting) {
-    return waiting;
-}
-std::size_t one_byte(std::size_t) {
-    return 1;
-}
-// Random chunk sizes from a fixed seed, so a failure reproduces.
-Chunker random_chunks(unsigned seed, std::size_t max_chunk = 20000) {
-    auto rng = std::make_shared<std::mt19937>(seed);
-    return [rng, max_chunk](std::size_t waiting) {
-        std::uniform_int_distribution<std::size_t> d(1, max_chunk);
-        return std::min(waiting, d(*rng));
-    };
-}
-
-// Moves `from`'s outgoing bytes into `to`'s incoming chunk by chunk, calling `after_chunk`
-// after each. Returns the number of bytes moved.
-std::size_t deliver(
-    Endpoint& from, Endpoint& to, const Chunker& chunker,
-    const std::function<void()>& after_chunk = [] {}) {
-    std::size_t moved = 0;
-    while (from.outgoing.pending() > 0) {
-        std::string chunk = from.outgoing.read(chunker(from.outgoing.pending()));
-        to.incoming.write(chunk);
-        moved += chunk.size();
-        after_chunk();
-    }
-    return moved;
-}
-
-bool is_want(std::error_code ec) {
-    return ec == tls::SSLErrc::want_read || ec == tls::SSLErrc::want_write;
-}
-
-// The outcome of do_handshake_until_error: each side's last error code (empty once done).
-struct HandshakeResult {
-    std::error_code client;
-    std::error_code server;
-    bool done() const { return !client && !server; }
-};
-
-// Runs both handshakes, delivering bytes with `chunker` and stepping the receiver after every
-// chunk, until both are done, one fails for real, or nothing moves any more.
-HandshakeResult do_handshake_until_error(Pair& p, const Chunker& chunker = whole) {
-    HandshakeResult r;
-    r.client = r.server = make_error_code(tls::SSLErrc::want_read);
-    auto step = [](Endpoint& e, std::error_code& ec) {
-        if (!e.object.handshake_done() && (!ec || is_want(ec))) {
-            e.object.do_handshake(ec);
-        }
-    };
-    step(p.client, r.client);
-    for (int round = 0; round < 100; ++round) {
-        std::size_t moved = deliver(p.client, p.server, chunker, [&] { step(p.server, r.server); });
-        moved += deliver(p.server, p.client, chunker, [&] { step(p.client, r.client); });
-        const bool failed = (r.client && !is_want(r.client)) || (r.server && !is_want(r.server));
-        if (r.done() || failed || moved == 0) {
-            return r;
-        }
-    }
-    ADD_FAILURE() << "the handshake did not settle in 100 rounds";
-    return r;
-}
-
-// Reads everything `e` can decrypt now; stops at want_read. Fails the test on a real error.
-std::string read_available(Endpoint& e) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        std::error_code ec;
-        std::size_t n = e.object.read(buf, sizeof buf, ec);
-        if (ec == tls::SSLErrc::want_read) {
-            return out;
-        }
-        if (ec) {
-            ADD_FAILURE() << "read: " << e.object.last_error().message;
-            return out;
-        }
-        if (n == 0) {
-            return out;  // close_notify
-        }
-        out.append(buf, n);
-    }
-}
-
-// Writes `data` on `from` and delivers it with `chunker`, reading on `to` after every chunk.
-std::string send(Endpoint& from, Endpoint& to, const std::string& data,
-                 const Chunker& chunker = whole) {
-    EXPECT_EQ(from.object.write(data), data.size());
-    std::string received;
-    deliver(from, to, chunker, [&] { received += read_available(to); });
-    return received;
-}
+using tls::test::memory::Chunker;
+using tls::test::memory::deliver;
+using tls::test::memory::do_handshake_until_error;
+using tls::test::memory::Endpoint;
+using tls::test::memory::HandshakeResult;
+using tls::test::memory::is_want;
+using tls::test::memory::make_pair;
+using tls::test::memory::one_byte;
+using tls::test::memory::Pair;
+using tls::test::memory::random_chunks;
+using tls::test::memory::read_available;
+using tls::test::memory::send;
+using tls::test::memory::whole;
 
 std::string pattern(std::size_t size, unsigned seed) {
     std::mt19937 rng(seed);

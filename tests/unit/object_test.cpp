@@ -1,8 +1,11 @@
 // tls::Object over MemoryBIOs, pumped in memory: no sockets, no threads.
 #include <gtest/gtest.h>
+#include <tls/pki.hpp>
 #include <tls/tls.hpp>
 
 #include <string>
+
+#include "support/memory_pair.hpp"
 
 namespace {
 
@@ -30,35 +33,9 @@ tls::Context client_context() {
     return ctx;
 }
 
-// One side of an in-memory connection: an Object and the two buffers it talks through.
-struct Endpoint {
-    tls::MemoryBIO incoming, outgoing;
-    tls::Object object;
-};
-
-// Moves every byte each side has written into the other's incoming buffer.
-void pump(Endpoint& a, Endpoint& b) {
-    b.incoming.write(a.outgoing.read());
-    a.incoming.write(b.outgoing.read());
-}
-
-// Runs both handshakes to completion; returns the first error code that is not a want-code.
-std::error_code handshake(Endpoint& client, Endpoint& server) {
-    for (int round = 0; round < 20; ++round) {
-        std::error_code ce, se;
-        client.object.do_handshake(ce);
-        pump(client, server);
-        server.object.do_handshake(se);
-        pump(client, server);
-        if (ce && ce != tls::SSLErrc::want_read)
-            return ce;
-        if (se && se != tls::SSLErrc::want_read)
-            return se;
-        if (!ce && !se)
-            return {};
-    }
-    return std::make_error_code(std::errc::timed_out);
-}
+using tls::test::memory::Endpoint;
+using tls::test::memory::handshake;
+using tls::test::memory::pump;
 
 TEST(Object, ClientAndServerObjectsCompleteAVerifiedHandshakeInMemory) {
     Endpoint client, server;

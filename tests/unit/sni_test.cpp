@@ -12,6 +12,7 @@
 
 #include "support/feature_helpers.hpp"
 #include "support/peers.hpp"
+#include "tls/pki.hpp"
 #include "tls/tls.hpp"
 
 namespace {

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tls/context.hpp"
+#include "tls/dangerous.hpp"
 #include "tlsctx/commands.hpp"
 #include "tlsctx/json_shapes.hpp"
 
@@ -28,7 +29,10 @@ void run_ciphers(const CiphersOptions& options) {
         }
         context.set_ciphers(*policy);
     } else if (!options.cipher_string.empty()) {
-        context.set_ciphers(options.cipher_string);
+        // This command lists what a string selects, as Python's set_ciphers + get_ciphers do
+        // for any string; the context never connects, so a string that lowers the security
+        // level (@SECLEVEL=0) is listed rather than refused.
+        context.dangerous().set_ciphers(options.cipher_string);
     }
     std::vector<tls::CipherInfo> ciphers = context.get_ciphers();
 

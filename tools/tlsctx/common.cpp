@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -308,7 +309,13 @@ int tcp_connect(const std::string& host, std::uint16_t port, tls::Timeout timeou
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
+    // An address literal is converted, never looked up: the demo connects to 127.0.0.1 on
+    // machines without /etc/hosts, and AI_ADDRCONFIG would refuse it where loopback is the only
+    // configured interface.
+    std::array<unsigned char, sizeof(in6_addr)> literal{};
+    const bool is_literal = ::inet_pton(AF_INET, host.c_str(), literal.data()) == 1 ||
+                            ::inet_pton(AF_INET6, host.c_str(), literal.data()) == 1;
+    hints.ai_flags = is_literal ? AI_NUMERICHOST : AI_ADDRCONFIG;
     addrinfo* result = nullptr;
     std::string service = std::to_string(port);
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
@@ -330,7 +337,7 @@ int tcp_connect(const std::string& host, std::uint16_t port, tls::Timeout timeou
             last = e;
         }
     }
-    throw last;
+    throw std::system_error(last);
 }
 
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {

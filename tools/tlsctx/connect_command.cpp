@@ -20,7 +20,7 @@
 namespace tlsctx_tool {
 namespace {
 
-constexpr std::size_t kMaxResponse = 64 * 1024 * 1024;
+constexpr std::size_t kMaxResponse = std::size_t{64} * 1024 * 1024;
 
 struct ConnectOptions {
     std::string target;

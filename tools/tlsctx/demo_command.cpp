@@ -2,7 +2,9 @@
 // `localhost` certificate, a server thread listens on 127.0.0.1, a default (verifying) client
 // connects and exchanges a line, and two clients that must be refused are refused: one that
 // expects another host name and one that trusts an unrelated CA. No files, no network beyond
-// loopback; every wait is bounded, and the server thread is always joined.
+// loopback and no name resolution: clients connect to the address 127.0.0.1 and verify the name
+// "localhost" (a minimal container may have no /etc/hosts). Every wait is bounded, and the
+// server thread is always joined.
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -38,6 +40,19 @@ constexpr std::chrono::milliseconds kAcceptTimeout{5000};
 constexpr int kConnections = 3;  // the verified client and the two that must be refused
 const std::vector<std::string> kAlpn = {"h2", "http/1.1"};
 const std::string kGreeting = "hello from the tlsctx demo";
+const std::string kServerAddress = "127.0.0.1";
+
+// A verifying handshake with the demo server at its address, checking `server_hostname`.
+tls::Socket connect_to_demo(const tls::Context& context, const std::string& server_hostname,
+                            std::uint16_t port) {
+    tls::WrapOptions options = tls::WrapOptions::client(server_hostname);
+    options.do_handshake_on_connect = false;
+    tls::Socket socket = context.wrap_socket(tcp_connect(kServerAddress, port, kIoTimeout),
+                                             tls::FdOwnership::adopt, options);
+    socket.settimeout(kIoTimeout);
+    socket.do_handshake();
+    return socket;
+}
 
 // Reads up to and including '\n' (or to EOF), at most 4 KiB.
 std::string read_line(tls::Socket& socket) {
@@ -69,7 +84,7 @@ std::string describe(const std::exception& e) {
 // close_notify both ways. Records what happened for the summary; never throws out of run().
 class DemoServer {
   public:
-    explicit DemoServer(tls::Context context) : listener_(std::move(context), "127.0.0.1", 0) {
+    explicit DemoServer(tls::Context context) : listener_(std::move(context), kServerAddress, 0) {
         if (::pipe2(stop_pipe_.data(), O_CLOEXEC) != 0) {
             throw std::system_error(errno, std::generic_category(), "pipe2");
         }
@@ -136,13 +151,13 @@ class DemoServer {
 
 // Step 1: a verified handshake and a line of data. Returns whether it all worked.
 bool verified_exchange(const tls::pki::CertificateAuthority& ca, std::uint16_t port) {
-    std::cout << "[1] default client context trusting the demo CA, connecting to localhost:" << port
-              << "\n";
+    std::cout << "[1] default client context trusting the demo CA, connecting to " << kServerAddress
+              << ":" << port << " with server_hostname \"localhost\"\n";
     try {
         tls::Context context;
         context.load_verify_cadata(ca.cert_pem());
         context.set_alpn_protocols(kAlpn);
-        tls::Socket socket = tls::connect(context, "localhost", port, kIoTimeout);
+        tls::Socket socket = connect_to_demo(context, "localhost", port);
         socket.sendall(kGreeting + "\n");
         std::string reply = chomp(read_line(socket));
         ::close(socket.unwrap());
@@ -199,8 +214,8 @@ void run_demo() {
     DemoServer server(server_context);
     const std::uint16_t port = server.port();
     std::cout << "tlsctx demo: in-memory CA \"tlsctx test CA\", leaf for localhost and 127.0.0.1, "
-                 "server on 127.0.0.1:"
-              << port << "\n";
+                 "server on "
+              << kServerAddress << ":" << port << "\n";
 
     bool verified = verified_exchange(ca, port);
 
@@ -208,20 +223,15 @@ void run_demo() {
         expect_refusal("[2] the same trust, but expecting server_hostname \"wrong.example\"", [&] {
             tls::Context context;
             context.load_verify_cadata(ca.cert_pem());
-            tls::WrapOptions options = tls::WrapOptions::client("wrong.example");
-            options.do_handshake_on_connect = false;
-            tls::Socket socket = context.wrap_socket(tcp_connect("127.0.0.1", port, kIoTimeout),
-                                                     tls::FdOwnership::adopt, options);
-            socket.settimeout(kIoTimeout);
-            socket.do_handshake();
+            tls::Socket socket = connect_to_demo(context, "wrong.example", port);
         });
 
     bool unrelated_ca =
-        expect_refusal("[3] a client trusting only an unrelated CA, connecting to localhost", [&] {
+        expect_refusal("[3] a client trusting only an unrelated CA, expecting \"localhost\"", [&] {
             tls::pki::CertificateAuthority other("unrelated CA");
             tls::Context context;
             context.load_verify_cadata(other.cert_pem());
-            tls::Socket socket = tls::connect(context, "localhost", port, kIoTimeout);
+            tls::Socket socket = connect_to_demo(context, "localhost", port);
         });
 
     std::cout << "server side:\n";

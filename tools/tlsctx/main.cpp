@@ -2,6 +2,7 @@
 // s_client` / `s_server` / `x509` / `ciphers`, written against the public API only. Each
 // subcommand lives in its own file (commands.hpp lists them).
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <iostream>
 
@@ -10,7 +11,9 @@
 #include "tls/version.hpp"
 #include "tlsctx/commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     // Writes to a closed peer must fail with EPIPE, not kill the process (the library sends with
     // MSG_NOSIGNAL; this covers the tool's own descriptors).
     std::signal(SIGPIPE, SIG_IGN);
@@ -44,4 +47,16 @@ int main(int argc, char** argv) {
         return tlsctx_tool::kExitFailure;
     }
     return tlsctx_tool::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Building the command line itself may throw (bad_alloc); nothing may escape main.
+    try {
+        return run(argc, argv);
+    } catch (...) {
+        std::fputs("Error: cannot start tlsctx\n", stderr);
+        return tlsctx_tool::kExitFailure;
+    }
 }

@@ -41,7 +41,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kMaxRequest = 16 * 1024;
+constexpr std::size_t kMaxRequest = std::size_t{16} * 1024;
 // How long accepting pauses when the process is out of descriptors.
 constexpr milliseconds kAcceptBackoff{100};
 

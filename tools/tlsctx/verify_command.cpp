@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -69,7 +70,13 @@ std::vector<std::string> read_files(const std::vector<std::string>& paths) {
 tls::VerifyRequest make_request(const VerifyOptions& options) {
     tls::VerifyRequest request;
     request.trusted_pem = read_files(options.roots);
-    request.intermediates_pem = read_files(options.intermediates);
+    // A peer may send no intermediates, so an empty bundle file means none; the library refuses
+    // an entry without a certificate, so the entry is left out rather than passed on empty.
+    for (std::string& bundle : read_files(options.intermediates)) {
+        if (bundle.find_first_not_of(" \t\r\n") != std::string::npos) {
+            request.intermediates_pem.push_back(std::move(bundle));
+        }
+    }
     request.leaf_pem = read_whole_file(options.leaf);
     request.crls_pem = read_files(options.crls);
     request.dns_name = options.dns;

@@ -1,14 +1,14 @@
 // tlsctx — a throw-away PKI in memory for tests, demos and development (Python: the `trustme`
 // package). Makes CAs, intermediates and leaves with the properties tests need (SANs, validity
-// windows, EKUs, encrypted keys). Never use these for production trust. Docs: docs/testing.md.
+// windows, EKUs, encrypted keys). Never use these for production trust. Not part of libtlsctx:
+// link the separate, never-installed target tlsctx::pki (pki/CMakeLists.txt). Docs:
+// docs/testing.md.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "tls/export.hpp"
 
 namespace tls::pki {
 
@@ -29,8 +29,9 @@ enum class ExtendedKeyUsage : int {
 
 /// How a certificate is made. Defaults make a valid, current, CA-signed ECDSA leaf.
 struct CertificateOptions {
-    // Not an aggregate, so that `issue_cert({"localhost"})` means a list of names.
-    CertificateOptions() {}
+    // Not an aggregate, so that `issue_cert({"localhost"})` means a list of names; "= default"
+    // would leave it one in C++17.
+    CertificateOptions() {}  // NOLINT(modernize-use-equals-default)
 
     std::string common_name;                ///< subject CN ("" = none)
     std::vector<std::string> dns_names;     ///< subjectAltName DNS entries (may hold "*.x")
@@ -51,7 +52,7 @@ struct CertificateOptions {
 };
 
 /// A certificate with its private key, as PEM.
-class TLS_API IssuedCert {
+class IssuedCert {
   public:
     IssuedCert(std::string cert_pem, std::string chain_pem, std::string key_pem);
     /// The certificate alone.
@@ -73,10 +74,10 @@ class TLS_API IssuedCert {
 };
 
 /// A certificate authority that can issue leaves and intermediates.
-class TLS_API CertificateAuthority {
+class CertificateAuthority {
   public:
     /// A new self-signed root ("tlsctx test CA" unless named).
-    explicit CertificateAuthority(std::string common_name = "tlsctx test CA",
+    explicit CertificateAuthority(const std::string& common_name = "tlsctx test CA",
                                   KeyType key_type = KeyType::ec_p256);
     ~CertificateAuthority();
     CertificateAuthority(CertificateAuthority&&) noexcept;
@@ -94,8 +95,9 @@ class TLS_API CertificateAuthority {
     /// Issues a leaf with full control over its contents.
     IssuedCert issue_cert(const CertificateOptions& options) const;
     /// Creates an intermediate CA signed by this CA; its leaves' chains include it.
-    CertificateAuthority create_child_ca(std::string common_name = "tlsctx test intermediate",
-                                         KeyType key_type = KeyType::ec_p256) const;
+    CertificateAuthority create_child_ca(
+        const std::string& common_name = "tlsctx test intermediate",
+        KeyType key_type = KeyType::ec_p256) const;
     /// A CRL signed by this CA revoking the given certificates (PEM of each), valid for a day.
     std::string make_crl_pem(const std::vector<std::string>& revoked_cert_pems) const;
 
@@ -106,7 +108,7 @@ class TLS_API CertificateAuthority {
 };
 
 /// A self-signed leaf (not a CA) for the given names: what "self-signed" tests need.
-TLS_API IssuedCert make_self_signed(const std::vector<std::string>& names,
-                                    KeyType key_type = KeyType::ec_p256);
+IssuedCert make_self_signed(const std::vector<std::string>& names,
+                            KeyType key_type = KeyType::ec_p256);
 
 }  // namespace tls::pki

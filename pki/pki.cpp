@@ -13,8 +13,8 @@
 #include <utility>
 
 #include "ossl/der.hpp"
-#include "ossl/error.hpp"
 #include "ossl/handles.hpp"
+#include "tls/errors.hpp"
 
 namespace tls::pki {
 
@@ -42,8 +42,25 @@ constexpr std::size_t kMaxCommonName = 64;
 constexpr std::chrono::seconds kCaNotBefore = -24h * 365;
 constexpr std::chrono::seconds kCaNotAfter = 24h * 3650;
 
+// tlsctx::pki links libtlsctx only through its public API (a shared libtlsctx hides the
+// library's own error mapper), so it turns the OpenSSL error queue into an SSLError here.
 [[noreturn]] void fail(std::string_view what) {
-    ossl::throw_error(kOp, what);
+    ErrorInfo info;
+    info.code = make_error_code(SSLErrc::ssl);
+    info.message = std::string(kOp) + ": " + std::string(what);
+    const unsigned long e = ERR_peek_last_error();
+    ERR_clear_error();
+    if (e != 0) {
+        info.openssl_error = e;
+        const char* library = ERR_lib_error_string(e);
+        const char* reason = ERR_reason_error_string(e);
+        info.library = library != nullptr ? library : "";
+        info.reason = reason != nullptr ? reason : "";
+        if (!info.reason.empty()) {
+            info.message += " (" + info.reason + ")";
+        }
+    }
+    throw_error(std::move(info));
 }
 
 ossl::EvpPkeyPtr generate_key(KeyType type) {
@@ -207,7 +224,7 @@ void push_name(GENERAL_NAMES* names, ossl::GeneralNamePtr name) {
     if (sk_GENERAL_NAME_push(names, name.get()) <= 0) {
         fail("cannot grow GeneralNames");
     }
-    name.release();  // the stack owns it
+    static_cast<void>(name.release());  // the stack owns it
 }
 
 ossl::GeneralNamesPtr new_general_names() {
@@ -290,7 +307,7 @@ void add_access_description(AUTHORITY_INFO_ACCESS* aia, int method_nid, const st
     if (sk_ACCESS_DESCRIPTION_push(aia, ad.get()) <= 0) {
         fail("cannot grow AuthorityInfoAccess");
     }
-    ad.release();  // the stack owns it
+    static_cast<void>(ad.release());  // the stack owns it
 }
 
 void add_authority_info_access(X509* cert, const CertificateOptions& options) {
@@ -328,7 +345,7 @@ void add_crl_distribution_points(X509* cert, const std::vector<std::string>& url
     if (sk_DIST_POINT_push(points.get(), dp.get()) <= 0) {
         fail("cannot grow CRLDistributionPoints");
     }
-    dp.release();  // the stack owns it
+    static_cast<void>(dp.release());  // the stack owns it
     add_struct_ext(cert, NID_crl_distribution_points, points.get(), false);
 }
 
@@ -530,10 +547,14 @@ std::string IssuedCert::private_key_pem_encrypted(const std::string& password) c
 }
 
 std::vector<unsigned char> IssuedCert::cert_der() const {
-    return ossl::to_der(i2d_X509, cert_from_pem(cert_pem_).get(), kOp);
+    std::vector<unsigned char> der = ossl::der_or_empty(i2d_X509, cert_from_pem(cert_pem_).get());
+    if (der.empty()) {
+        fail("cannot encode certificate as DER");
+    }
+    return der;
 }
 
-CertificateAuthority::CertificateAuthority(std::string common_name, KeyType key_type)
+CertificateAuthority::CertificateAuthority(const std::string& common_name, KeyType key_type)
     : state_(std::make_unique<State>(State{make_ca(common_name, key_type, nullptr)})) {}
 
 CertificateAuthority::CertificateAuthority(std::unique_ptr<State> state)
@@ -559,7 +580,7 @@ IssuedCert CertificateAuthority::issue_cert(const CertificateOptions& options) c
     return make_leaf(options, &state_->ca);
 }
 
-CertificateAuthority CertificateAuthority::create_child_ca(std::string common_name,
+CertificateAuthority CertificateAuthority::create_child_ca(const std::string& common_name,
                                                            KeyType key_type) const {
     return CertificateAuthority(
         std::make_unique<State>(State{make_ca(common_name, key_type, &state_->ca)}));
@@ -572,7 +593,7 @@ std::string CertificateAuthority::make_crl_pem(
         fail("cannot allocate CRL");
     }
     ossl::AsnTimePtr now(X509_gmtime_adj(nullptr, 0));
-    ossl::AsnTimePtr next(X509_gmtime_adj(nullptr, 24 * 60 * 60));
+    ossl::AsnTimePtr next(X509_gmtime_adj(nullptr, 24L * 60 * 60));
     if (!now || !next) {
         fail("cannot read the time");
     }
@@ -592,7 +613,7 @@ std::string CertificateAuthority::make_crl_pem(
             X509_CRL_add0_revoked(crl.get(), entry.get()) != 1) {
             fail("cannot add revoked entry to CRL");
         }
-        entry.release();  // the CRL owns it
+        static_cast<void>(entry.release());  // the CRL owns it
     }
     // The AKI lets verifiers pick this CA's key when several share a name (RFC 5280 §5.2.1
     // makes it mandatory for conforming CRLs).
