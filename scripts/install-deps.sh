@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
-test_packages=(clang libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
+test_packages=(clang clang-tidy libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
                libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
                python3-matplotlib)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs (.ci/run): install what is missing, then build
 # and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging),
-# with clang++ (-Werror, unit tests), and with AddressSanitizer + UndefinedBehaviorSanitizer
+# with clang++ (-Werror, unit tests), clang-tidy on src/, and with AddressSanitizer + UndefinedBehaviorSanitizer
 # (unit tests). Ends with one summary line per stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +68,10 @@ echo "== clang++: build and unit tests"
 build build/clang clang++ -DCMAKE_BUILD_TYPE=Debug
 ctest --test-dir build/clang -j "$jobs" --output-on-failure -L unit --timeout 300
 stage "clang++: build and unit tests passed"
+
+echo "== clang-tidy: the library (src/) with the repository's .clang-tidy"
+scripts/tidy.sh
+stage "clang-tidy: src/ clean"
 
 echo "== ASan + UBSan: unit tests"
 build build/asan clang++ -DCMAKE_BUILD_TYPE=Debug -DTLSCTX_SANITIZE=ON -DTLSCTX_BUILD_TOOLS=OFF \

@@ -304,6 +304,26 @@ TEST(TlsctxTool, ConnectWithoutAPortIsAUsageError) {
     EXPECT_EQ(r.exit_code, 2) << describe(r);
 }
 
+TEST(TlsctxTool, ConnectToANameThatDoesNotResolveReportsTheResolversErrorAlone) {
+    // RFC 6761: names under .invalid never resolve, with or without a network.
+    ProcessResult r = run({kTool, "connect", "no-such-host.invalid:443"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_TRUE(contains(r.err, "socket.gaierror")) << r.err;
+    EXPECT_TRUE(contains(r.err, "no-such-host.invalid")) << r.err;
+    EXPECT_FALSE(contains(r.err, "No route to host")) << r.err;  // no unrelated errno glued on
+}
+
+TEST(TlsctxTool, ConnectToAClosedPortNamesTheHostAndPortThatRefused) {
+    // A port that was just free: bind, read it, close; nothing listens there now.
+    tls::Listener probe(tls::Context(tls::PROTOCOL_TLS_SERVER), "127.0.0.1", 0);
+    const std::string target = "127.0.0.1:" + std::to_string(probe.port());
+    probe.close();
+    ProcessResult r = run({kTool, "connect", target});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_TRUE(contains(r.err, "ConnectionRefusedError")) << r.err;
+    EXPECT_TRUE(contains(r.err, "connect to " + target)) << r.err;
+}
+
 TEST(TlsctxTool, EchoServerAnswersConnectSendWithJsonNamingVersionCipherAndAlpn) {
     TempDir dir;
     tls::pki::CertificateAuthority ca;

@@ -22,6 +22,7 @@
 #include <system_error>
 
 #include "tls/errors.hpp"
+#include "tls/net.hpp"
 #include "tlsctx/commands.hpp"
 #include "tlsctx/json_shapes.hpp"
 
@@ -33,6 +34,9 @@ using Clock = std::chrono::steady_clock;
 std::string system_error_type_name(const std::system_error& e) {
     // Python raises these OSError subclasses for the same errno values.
     const std::error_code& code = e.code();
+    if (code.category() == tls::gai_category()) {
+        return "socket.gaierror";  // the resolver's own error, not an errno
+    }
     if (code == std::errc::timed_out) {
         return "TimeoutError";
     }
@@ -68,21 +72,22 @@ int poll_ms(std::chrono::milliseconds timeout) {
 
 // One address: a non-blocking connect bounded by `deadline`, then back to blocking mode (the
 // tls::Socket switches modes itself when given a timeout).
-int connect_one(const addrinfo* ai, std::optional<Clock::time_point> deadline) {
+int connect_one(const addrinfo* ai, std::optional<Clock::time_point> deadline,
+                const std::string& what) {
     int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
         throw std::system_error(errno, std::generic_category(), "socket");
     }
-    auto fail = [fd](int err, const char* what) {
+    auto fail = [fd, &what](int err, const char* detail) {
         ::close(fd);
-        throw std::system_error(err, std::generic_category(), what);
+        throw std::system_error(err, std::generic_category(), what + detail);
     };
     if (deadline) {
         ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     }
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (!deadline || errno != EINPROGRESS) {
-            fail(errno, "connect");
+            fail(errno, "");
         }
         pollfd p{fd, POLLOUT, 0};
         int r;
@@ -92,13 +97,13 @@ int connect_one(const addrinfo* ai, std::optional<Clock::time_point> deadline) {
             r = ::poll(&p, 1, poll_ms(left));
         } while (r < 0 && errno == EINTR);
         if (r == 0) {
-            fail(ETIMEDOUT, "connect: timed out");
+            fail(ETIMEDOUT, ": timed out");
         }
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (r < 0 || err != 0) {
-            fail(r < 0 ? errno : err, "connect");
+            fail(r < 0 ? errno : err, "");
         }
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -319,9 +324,11 @@ int tcp_connect(const std::string& host, std::uint16_t port, tls::Timeout timeou
     addrinfo* result = nullptr;
     std::string service = std::to_string(port);
     int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
+    if (rc == EAI_SYSTEM) {
+        throw std::system_error(errno, std::generic_category(), "getaddrinfo(" + host + ")");
+    }
     if (rc != 0) {
-        throw std::system_error(rc == EAI_SYSTEM ? errno : EHOSTUNREACH, std::generic_category(),
-                                "getaddrinfo(" + host + "): " + gai_strerror(rc));
+        throw tls::gaierror(rc, "getaddrinfo(" + host + ")");  // the resolver's error alone
     }
     std::unique_ptr<addrinfo, AddrInfoDeleter> addresses(result);
     std::optional<Clock::time_point> deadline;
@@ -332,7 +339,7 @@ int tcp_connect(const std::string& host, std::uint16_t port, tls::Timeout timeou
                            "connect: no address for " + host);
     for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
         try {
-            return connect_one(ai, deadline);
+            return connect_one(ai, deadline, "connect to " + host + ":" + service);
         } catch (const std::system_error& e) {
             last = e;
         }
