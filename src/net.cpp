@@ -167,7 +167,7 @@ Socket connect(const Context& context, std::string_view host, std::uint16_t port
         socket.do_handshake();
         return socket;
     }
-    throw last;
+    throw std::system_error(last);
 }
 
 Listener::Listener(Context context, std::string_view host, std::uint16_t port, int backlog)
