@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tlsctx needs, and only those that are missing.
 #   scripts/install-deps.sh build   # compiler, CMake, OpenSSL, CLI11, nlohmann-json (the demo)
-#   scripts/install-deps.sh test    # + GoogleTest, clang, the interop peers (the test suite)
+#   scripts/install-deps.sh test    # + GoogleTest, clang with its sanitizer runtimes, clang-tidy,
+#                                   #   the interop peers (the test suite)
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
-test_packages=(clang clang-tidy libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
+test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
                libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
                python3-matplotlib)
 
