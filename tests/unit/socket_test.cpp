@@ -99,6 +99,14 @@ std::string read_exactly(tls::Socket& socket, std::size_t n) {
     return out;
 }
 
+// A client over `fd` for "localhost" whose handshake has not started
+// (WrapOptions::do_handshake_on_connect = false), so the test drives it.
+tls::Socket unstarted_client(int fd, tls::FdOwnership ownership) {
+    tls::WrapOptions options = tls::WrapOptions::client("localhost");
+    options.do_handshake_on_connect = false;
+    return client_context().wrap_socket(fd, ownership, options);
+}
+
 // Every test runs with a descriptor count check around it.
 class SocketTest : public ::testing::Test {
   protected:
@@ -365,10 +373,7 @@ TEST_F(SocketTest, GetpeercertIsNulloptWhenNoClientCertificateWasAskedFor) {
 
 TEST_F(SocketTest, GetpeercertBeforeTheHandshakeThrowsLogicError) {
     tls::test::SocketPair fds = tls::test::loopback_pair();
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.get(), tls::FdOwnership::borrow, options);
+    tls::Socket client = unstarted_client(fds.client.get(), tls::FdOwnership::borrow);
     EXPECT_FALSE(client.handshake_done());
     EXPECT_THROW((void)client.getpeercert(), std::logic_error);
     EXPECT_THROW((void)client.getpeercert_der(), std::logic_error);
@@ -540,10 +545,7 @@ TEST_F(SocketTest, PeerClosingMidHandshakeIsSSLEOFError) {
         EXPECT_GT(read_client_hello(fds.server.get()), 5u);
         fds.server.reset();  // everything was read: an orderly FIN
     });
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    tls::Socket client = unstarted_client(fds.client.release(), tls::FdOwnership::adopt);
     client.settimeout(tls::test::kPeerTimeout);
     // OpenSSL 3 reports the EOF as SSL_R_UNEXPECTED_EOF_WHILE_READING, which maps to SSLEOFError.
     try {
@@ -563,10 +565,7 @@ TEST_F(SocketTest, PeerResettingMidHandshakeIsSSLSyscallErrorWithEconnreset) {
         EXPECT_TRUE(tls::test::wait_readable(fds.server.get(), tls::test::kPeerTimeout));
         fds.server.reset();  // unread data: the kernel answers with RST
     });
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    tls::Socket client = unstarted_client(fds.client.release(), tls::FdOwnership::adopt);
     client.settimeout(tls::test::kPeerTimeout);
     try {
         client.do_handshake();
@@ -593,10 +592,7 @@ TEST_F(SocketTest, ResetByThePeerIsSSLSyscallErrorThatEqualsErrcConnectionReset)
         EXPECT_TRUE(tls::test::wait_readable(fds.server.get(), tls::test::kPeerTimeout));
         reset_connection(fds.server);
     });
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    tls::Socket client = unstarted_client(fds.client.release(), tls::FdOwnership::adopt);
     client.settimeout(tls::test::kPeerTimeout);
     try {
         client.do_handshake();
@@ -620,10 +616,7 @@ TEST_F(SocketTest, ResetByThePeerIsSSLSyscallErrorThatEqualsErrcConnectionReset)
 
 TEST_F(SocketTest, HandshakeWithASilentPeerTimesOut) {
     tls::test::SocketPair fds = tls::test::loopback_pair();  // the server end never answers
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    tls::Socket client = unstarted_client(fds.client.release(), tls::FdOwnership::adopt);
     client.settimeout(100ms);
     EXPECT_EQ(client.gettimeout(), tls::Timeout(100ms));
     // Three attempts on the same socket (the handshake is still waiting for the ServerHello each
@@ -679,10 +672,7 @@ TEST_F(SocketTest, NonBlockingHandshakeReportsWantReadThroughBothOverloads) {
     tls::test::SocketPair fds = tls::test::loopback_pair();
     ASSERT_EQ(::fcntl(fds.client.get(), F_SETFL, ::fcntl(fds.client.get(), F_GETFL) | O_NONBLOCK),
               0);
-    tls::WrapOptions options = tls::WrapOptions::client("localhost");
-    options.do_handshake_on_connect = false;
-    tls::Socket client =
-        client_context().wrap_socket(fds.client.release(), tls::FdOwnership::adopt, options);
+    tls::Socket client = unstarted_client(fds.client.release(), tls::FdOwnership::adopt);
     EXPECT_EQ(client.gettimeout(), tls::Timeout(0ms));  // the descriptor's mode
 
     std::error_code ec;
@@ -929,10 +919,7 @@ TEST_F(SocketTest, BorrowedDescriptorStaysOpenAfterTheSocketIsDestroyed) {
         EXPECT_EQ(s.read(buf, sizeof buf), 0u);  // the client's close_notify
     });
     {
-        tls::WrapOptions options = tls::WrapOptions::client("localhost");
-        options.do_handshake_on_connect = false;
-        tls::Socket client =
-            client_context().wrap_socket(client_fd, tls::FdOwnership::borrow, options);
+        tls::Socket client = unstarted_client(client_fd, tls::FdOwnership::borrow);
         client.settimeout(tls::test::kPeerTimeout);
         client.do_handshake();
     }
@@ -968,10 +955,7 @@ TEST_F(SocketTest, DescriptorsHandedBackAreInTheBlockingModeTheyCameIn) {
         s.do_handshake();
     });
     {
-        tls::WrapOptions options = tls::WrapOptions::client("localhost");
-        options.do_handshake_on_connect = false;
-        tls::Socket client =
-            client_context().wrap_socket(fds.client.get(), tls::FdOwnership::borrow, options);
+        tls::Socket client = unstarted_client(fds.client.get(), tls::FdOwnership::borrow);
         client.settimeout(tls::test::kPeerTimeout);
         client.do_handshake();
     }
