@@ -106,6 +106,7 @@ SSLWantWriteError::~SSLWantWriteError() = default;
 SSLSyscallError::~SSLSyscallError() = default;
 SSLEOFError::~SSLEOFError() = default;
 SSLCertVerificationError::~SSLCertVerificationError() = default;
+NotImplementedError::~NotImplementedError() = default;
 
 void throw_error(ErrorInfo info) {
     if (info.code.category() != ssl_category()) {

@@ -12,6 +12,7 @@
 // raises ConnectionResetError.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -152,6 +153,15 @@ class TLS_API SSLCertVerificationError : public SSLError {
 };
 /// Python's alias (`ssl.CertificateError`).
 using CertificateError = SSLCertVerificationError;
+
+/// Python's `NotImplementedError`: the call needs a feature that the linked OpenSSL lacks (for
+/// example `get_sigalgs()` before OpenSSL 3.4). Its message names the OpenSSL version that has
+/// it; the matching `HAS_*()` flag in tls/version.hpp says so without a throw.
+class TLS_API NotImplementedError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+    ~NotImplementedError() override;
+};
 
 /// Throws the exception type that matches `info.code`: one of the classes above for ssl_category
 /// codes, std::system_error for system codes (timeouts are std::errc::timed_out).
