@@ -7,6 +7,8 @@
 // the first side named (tlsctx, or raw in raw_vs_raw_norelease), b_* the second, ratio_cpu =
 // a's rate / b's rate per CPU-second, ratio_wall the same in wall-clock time.
 //   paired/handshake/{tls13_ecdsa,tls13_rsa,tls12_rsa}/tlsctx_vs_raw   full handshakes
+//   paired/kex/{x25519,x25519mlkem768}/tlsctx_vs_raw  full TLS 1.3 ECDSA handshakes with only
+//                                      that group (the hybrid where OpenSSL has it, 3.5+)
 //   paired/resume/{tls13_ticket,tls12_session_id}/tlsctx_vs_raw         resumed handshakes
 //   paired/bulk_membio/aes128gcm/{tlsctx_vs_raw,raw_vs_raw_norelease}   16 KiB, memory BIOs
 //   paired/bulk_socket/{aes128gcm,aes256gcm,chacha20}/tlsctx_vs_raw    16 KiB, socketpair
@@ -22,6 +24,8 @@
 // reading what the server sent after it (TLS 1.3 tickets), close_notify both ways. Single-threaded
 // scenarios are timed in CPU time of the benchmark thread; bulk_socket in process CPU time (writer
 // + reader) and wall-clock time; ping-pong in wall-clock time. See bench/README.md.
+#include <strings.h>
+
 #include <benchmark/benchmark.h>
 
 #include <openssl/ssl.h>
@@ -394,9 +398,28 @@ void check_suite(const char* name, const char* expected) {
     pair.end_client_stream();
 }
 
+// Checks which group a kex scenario negotiates (a pinned list that OpenSSL ignored would time the
+// default instead).
+void check_group(const char* name, const char* expected) {
+    RawMemPair raw(named_config(name));
+    TlsctxMemPair tlsctx(named_config(name));
+    for (SSL* ssl : {raw.client, static_cast<SSL*>(tlsctx.client.native_handle())}) {
+        const char* got = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl));
+        // OpenSSL's spelling of a group's name changed between releases ("x25519" / "X25519").
+        if (got == nullptr || strcasecmp(got, expected) != 0) {
+            bench::die("unexpected negotiated group");
+        }
+    }
+}
+
 void check_all_parity() {
+    check_group("kex_x25519", "x25519");
+    if (bench::has_group("X25519MLKEM768")) {
+        check_group("kex_x25519mlkem768", "X25519MLKEM768");
+    }
     for (const char* name : {"tls13_ecdsa", "tls13_rsa", "tls12_rsa", "tls13_ticket",
-                             "tls12_session_id", "aes128gcm", "aes256gcm", "chacha20"}) {
+                             "tls12_session_id", "aes128gcm", "aes256gcm", "chacha20",
+                             "kex_x25519"}) {
         for (bool release : {true, false}) {
             Config config = config_for(name, release);
             TlsctxEnv t(config);
@@ -423,6 +446,15 @@ int main(int argc, char** argv) {
     for (const char* name : {"tls13_ecdsa", "tls13_rsa", "tls12_rsa"}) {
         RegisterBenchmark(("paired/handshake/" + std::string(name) + "/tlsctx_vs_raw").c_str(),
                           paired_connections, std::string(name), false, 1);
+    }
+    // Key exchange, one group each: X25519 alone and the post-quantum hybrid where the linked
+    // OpenSSL has it (3.5+); bench/matrix.py compares them across OpenSSLs.
+    for (const char* group : {"x25519", "x25519mlkem768"}) {
+        if (std::string(group) == "x25519mlkem768" && !bench::has_group("X25519MLKEM768")) {
+            continue;
+        }
+        RegisterBenchmark(("paired/kex/" + std::string(group) + "/tlsctx_vs_raw").c_str(),
+                          paired_connections, "kex_" + std::string(group), false, 1);
     }
     RegisterBenchmark("paired/resume/tls13_ticket/tlsctx_vs_raw", paired_connections,
                       std::string("tls13_ticket"), true, 1);

@@ -104,6 +104,14 @@ Config named_config(std::string_view full_name) {
         c.auto_chain = true;
         return c;
     }
+    if (name == "kex_x25519") {
+        c.groups = "X25519";
+        return c;
+    }
+    if (name == "kex_x25519mlkem768") {
+        c.groups = "X25519MLKEM768";
+        return c;
+    }
     if (name == "tls13_rsa") {
         c.key = Key::rsa2048;
         return c;
@@ -130,6 +138,14 @@ Config named_config(std::string_view full_name) {
     die(("unknown scenario " + std::string(name)).c_str());
 }
 
+bool has_group(const char* group) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    const bool ok = ctx != nullptr && SSL_CTX_set1_groups_list(ctx, group) == 1;
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
 // ---- tlsctx side -----------------------------------------------------------------------------
 
 tls::Context tlsctx_client_context(const Config& config) {
@@ -140,6 +156,9 @@ tls::Context tlsctx_client_context(const Config& config) {
     }
     if (config.tls12_cipher != nullptr) {
         client.set_ciphers(config.tls12_cipher);
+    }
+    if (config.groups != nullptr) {
+        client.set_groups(config.groups);
     }
     // tlsctx (like Python) has no setter for TLS 1.3 suites: pin them through tls::native.
     if (config.tls13_suite != nullptr &&
@@ -158,6 +177,9 @@ tls::Context tlsctx_server_context(const Config& config) {
     }
     if (config.no_ticket) {
         server.set_options(server.options() | tls::OP_NO_TICKET);
+    }
+    if (config.groups != nullptr) {
+        server.set_groups(config.groups);
     }
     if (config.tls13_suite != nullptr &&
         SSL_CTX_set_ciphersuites(tls::native::handle(server), config.tls13_suite) != 1) {
@@ -295,6 +317,9 @@ SSL_CTX* raw_client_context(const Config& config) {
     if (config.tls13_suite != nullptr) {
         SSL_CTX_set_ciphersuites(client, config.tls13_suite);
     }
+    if (config.groups != nullptr && SSL_CTX_set1_groups_list(client, config.groups) != 1) {
+        die("raw: SSL_CTX_set1_groups_list");
+    }
     return client;
 }
 
@@ -329,6 +354,9 @@ SSL_CTX* raw_server_context(const Config& config) {
     }
     if (config.num_tickets >= 0) {
         SSL_CTX_set_num_tickets(server, static_cast<std::size_t>(config.num_tickets));
+    }
+    if (config.groups != nullptr && SSL_CTX_set1_groups_list(server, config.groups) != 1) {
+        die("raw: SSL_CTX_set1_groups_list");
     }
     return server;
 }

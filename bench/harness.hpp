@@ -47,6 +47,7 @@ struct Config {
     const char* tls12_cipher = nullptr;  // pins the TLS 1.2 suite on both ends
     const char* tls13_suite = nullptr;   // pins the TLS 1.3 suite on both ends (see below)
     bool no_ticket = false;              // server OP_NO_TICKET: TLS 1.2 session-id resumption
+    const char* groups = nullptr;        // pins the key-exchange groups on both ends
     bool release_buffers = true;         // raw only: SSL_MODE_RELEASE_BUFFERS (tlsctx default)
     // For the "where does a handshake go" breakdown only (raw side):
     int num_tickets = -1;     // server SSL_CTX_set_num_tickets; -1 = OpenSSL's default (2)
@@ -55,9 +56,12 @@ struct Config {
 };
 // "tls13_ecdsa", "tls13_rsa", "tls12_rsa", "tls13_ticket", "tls12_session_id", "aes128gcm",
 // "aes256gcm", "chacha20"; for the breakdown, "tls13_ecdsa_no_tickets" and
-// "tls13_ecdsa_auto_chain"; a suffix ":clear" or ":peek" sets error_queue. Aborts on an unknown
+// "tls13_ecdsa_auto_chain"; for key exchange, "kex_x25519" and "kex_x25519mlkem768" (tls13_ecdsa
+// with only that group); a suffix ":clear" or ":peek" sets error_queue. Aborts on an unknown
 // name.
 Config named_config(std::string_view name);
+// Whether the linked OpenSSL implements a TLS group (X25519MLKEM768 needs OpenSSL 3.5).
+bool has_group(const char* group);
 
 [[noreturn]] void die(const char* what);
 

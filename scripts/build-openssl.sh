@@ -51,10 +51,18 @@ echo "openssl 3.5: building Debian's $got into $prefix" >&2
 # Compression libraries for RFC 8879 certificate compression; no docs and no OpenSSL self-tests,
 # which CI does not need; an rpath so its openssl binary and libssl find each other.
 cd "$work/src/tree"
-./Configure --prefix="$prefix" --openssldir="$prefix/ssl" --libdir=lib shared \
-  enable-zlib enable-brotli enable-zstd no-docs no-tests "-Wl,-rpath,$prefix/lib" >/dev/null
-make -j "$(nproc)" build_sw >/dev/null
-make install_sw install_ssldata >/dev/null
+log="$work/build.log"
+quiet() {  # runs a build step with its output in $log, shown only when it fails
+  if ! "$@" >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "openssl 3.5: '$*' failed (whole log: $log)" >&2
+    exit 1
+  fi
+}
+quiet ./Configure --prefix="$prefix" --openssldir="$prefix/ssl" --libdir=lib shared \
+  enable-zlib enable-brotli enable-zstd no-docs no-tests "-Wl,-rpath,$prefix/lib"
+quiet make -j "$(nproc)" build_sw
+quiet make install_sw install_ssldirs
 # The system's CA directory, so default verify paths behave as with Debian's OpenSSL.
 rm -rf "$prefix/ssl/certs" && ln -s /etc/ssl/certs "$prefix/ssl/certs"
 echo "$got" >"$prefix/.complete"

@@ -2,13 +2,16 @@
 # Installs the Debian 12 packages tlsctx needs, and only those that are missing.
 #   scripts/install-deps.sh build   # compiler, CMake, OpenSSL, CLI11, nlohmann-json (the demo)
 #   scripts/install-deps.sh test    # + GoogleTest, clang with its sanitizer runtimes, clang-tidy,
-#                                   #   the interop peers (the test suite)
+#                                   #   the interop peers, what building OpenSSL 3.5 takes
+#                                   #   (the test suite)
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
 test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
                libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
-               python3-matplotlib)
+               python3-matplotlib
+               # scripts/build-openssl.sh: OpenSSL 3.5 from source, with its certificate compressors
+               dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs (.ci/run): install what is missing, then build
 # and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging),
+# with g++ against OpenSSL 3.5 built from Debian 13's source (unit, interop, benchmarks),
 # with clang++ (-Werror, unit tests), clang-tidy on src/, and with AddressSanitizer + UndefinedBehaviorSanitizer
 # (unit tests). Ends with one summary line per stage.
 set -euo pipefail
@@ -19,10 +20,36 @@ build() {  # build DIR CXX [cmake args...]
   cmake --build "$dir" -j "$jobs"
 }
 
-echo "== g++: build and full test suite"
+run_ctest() {  # run_ctest DIR [ctest args...]; prints ctest's output, sets $ctest_count
+  local out
+  out=$(mktemp)
+  if ! ctest --test-dir "$@" -j "$jobs" --output-on-failure --timeout 300 2>&1 | tee "$out"; then
+    rm -f "$out"
+    exit 1
+  fi
+  ctest_count=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$out")
+  rm -f "$out"
+}
+
+echo "== g++: build and full test suite (OpenSSL: Debian 12's $(openssl version | cut -d' ' -f1-2))"
 build build/gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTLSCTX_BUILD_BENCH=ON
-ctest --test-dir build/gcc -j "$jobs" --output-on-failure --timeout 300
-stage "g++: full suite passed"
+run_ctest build/gcc
+stage "g++, $(build/gcc/tools/tlsctx/tlsctx --version | sed -n 2p | cut -d' ' -f1-2): full suite passed ($ctest_count tests)"
+
+echo "== OpenSSL 3.5 (Debian 13's source, built once into a cache outside the repository)"
+ossl35=$(scripts/build-openssl.sh | tail -n 1)
+build build/openssl-3.5 g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOPENSSL_ROOT_DIR="$ossl35" \
+  -DTLSCTX_BUILD_BENCH=ON
+# Its own openssl first on PATH: the s_server/s_client peers the tests start are 3.5's too. And
+# python3 runs on it (3.5's libssl.so.3 keeps 3.0's ABI), so the tests that compare with Python's
+# ssl compare two users of the same OpenSSL; the other peers (curl, nginx, gnutls) stay as built.
+peer_bin="$root/build/openssl-3.5/peer-bin"
+mkdir -p "$peer_bin"
+printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$ossl35/lib" "$(command -v python3)" \
+  >"$peer_bin/python3"
+chmod +x "$peer_bin/python3"
+PATH="$peer_bin:$ossl35/bin:$PATH" run_ctest build/openssl-3.5 -L 'unit|interop'
+stage "g++, $(build/openssl-3.5/tools/tlsctx/tlsctx --version | sed -n 2p | cut -d' ' -f1-2): unit and interop passed ($ctest_count tests)"
 
 echo "== x509-limbo conformance through tlsctx verify"
 limbo_json="$root/../shared/limbo/limbo.json"
@@ -45,8 +72,9 @@ echo "== examples"
 scripts/run-examples.sh build/gcc
 stage "examples: passed"
 
-echo "== benchmarks, quick mode (proves they build and run; figures: bench/README.md)"
+echo "== benchmarks, quick mode, on both OpenSSLs (proves they build and run; figures: bench/README.md)"
 python3 bench/run.py --build build/gcc --quick
+python3 bench/matrix.py --build build/gcc --build build/openssl-3.5 --quick
 stage "bench --quick: ran"
 
 echo "== packaging: find_package(tlsctx) from an installed tree"

@@ -28,7 +28,10 @@ void Context::load_dh_params(const std::string& path) {
 }
 
 void Context::set_ecdh_curve(const std::string& name) {
-    if (SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
+    // One curve, as in Python: OpenSSL 3.5 accepts an empty group list (and lists are
+    // set_groups's job), so neither may pass for a curve name.
+    if (name.empty() || name.find_first_of(":/ ") != std::string::npos ||
+        SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
         ERR_clear_error();
         throw std::invalid_argument("set_ecdh_curve: unknown elliptic curve name '" + name + "'");
     }

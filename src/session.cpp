@@ -2,6 +2,8 @@
 
 #include <openssl/ssl.h>
 
+#include <chrono>
+#include <ctime>
 #include <utility>
 
 #include "ossl/der.hpp"
@@ -52,8 +54,16 @@ Bytes Session::id() const {
 }
 
 std::chrono::system_clock::time_point Session::time() const noexcept {
-    long t = empty() ? 0 : SSL_SESSION_get_time(as_session(session_));
-    return std::chrono::system_clock::time_point(std::chrono::seconds(t));
+    if (empty()) {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(0));
+    }
+    // OpenSSL 3.3 added the time_t getter (the long one is not Y2038-safe, deprecated in 3.4).
+#if OPENSSL_VERSION_NUMBER >= 0x30300000L
+    const time_t t = SSL_SESSION_get_time_ex(as_session(session_));
+#else
+    const long t = SSL_SESSION_get_time(as_session(session_));
+#endif
+    return std::chrono::system_clock::from_time_t(static_cast<time_t>(t));
 }
 
 std::chrono::seconds Session::timeout() const noexcept {

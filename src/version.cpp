@@ -1,6 +1,7 @@
 #include "tls/version.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
@@ -14,6 +15,10 @@ namespace tls {
 
 std::string openssl_version() {
     return OpenSSL_version(OPENSSL_VERSION);
+}
+
+std::string openssl_build_version() {
+    return OPENSSL_VERSION_TEXT;
 }
 
 unsigned long openssl_version_number() noexcept {

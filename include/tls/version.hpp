@@ -16,6 +16,9 @@ namespace tls {
 
 /// Python: `ssl.OPENSSL_VERSION`, e.g. "OpenSSL 3.0.19 27 Jan 2026" (of the running library).
 TLS_API std::string openssl_version();
+/// The OpenSSL whose headers tlsctx was compiled with (OPENSSL_VERSION_TEXT), e.g. "OpenSSL 3.5.7
+/// 1 Jul 2025". Features that need a newer OpenSSL follow this one; openssl_version() is what runs.
+TLS_API std::string openssl_build_version();
 /// Python: `ssl.OPENSSL_VERSION_NUMBER`.
 TLS_API unsigned long openssl_version_number() noexcept;
 /// Python: `ssl.OPENSSL_VERSION_INFO`: (major, minor, fix, patch, status).

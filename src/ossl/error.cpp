@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace tls::ossl {
 namespace {
@@ -70,12 +71,35 @@ std::string reason_mnemonic(unsigned long e) {
     for (char& c : out) {
         c = (c == ' ') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
+    // OpenSSL 3.2 reworded "sslv3 alert ..." as "ssl/tls alert ..."; the mnemonics (Python's
+    // table is built from the SSL_R_SSLV3_ALERT_* names) did not change, so neither does ours.
+    constexpr std::string_view kReworded = "SSL/TLS_ALERT_";
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL && out.compare(0, kReworded.size(), kReworded) == 0) {
+        out.replace(0, kReworded.size(), "SSLV3_ALERT_");
+    }
     return out;
+}
+
+// OpenSSL 3.2+ wraps every failure of its record layer in a last RECORD_LAYER_FAILURE entry;
+// the entry before it is the failure itself (what 3.0 reported last: a bad record MAC, say).
+unsigned long unwrap_record_layer_failure(unsigned long last) noexcept {
+#ifdef SSL_R_RECORD_LAYER_FAILURE
+    if (ERR_GET_LIB(last) != ERR_LIB_SSL || ERR_GET_REASON(last) != SSL_R_RECORD_LAYER_FAILURE) {
+        return last;
+    }
+    unsigned long previous = 0;
+    for (unsigned long e = ERR_get_error(); e != 0 && e != last; e = ERR_get_error()) {
+        previous = e;
+    }
+    return previous != 0 ? previous : last;
+#else
+    return last;
+#endif
 }
 
 // Takes the most specific (last) error as Python does, then empties the queue.
 void drain_into(ErrorInfo& info) {
-    unsigned long e = ERR_peek_last_error();
+    unsigned long e = unwrap_record_layer_failure(ERR_peek_last_error());
     ERR_clear_error();
     if (e == 0) {
         return;
@@ -216,6 +240,13 @@ void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno, Err
             set_message(info, call, "the connect operation did not complete");
             return;
         case SSL_ERROR_SYSCALL:
+            // OpenSSL 3.2+ also queues the transport's errno as an ERR_LIB_SYS entry; it is the
+            // same failure as an empty queue with errno set (Python raises OSError for both).
+            if (const unsigned long e = ERR_peek_last_error();
+                e != 0 && ERR_GET_LIB(e) == ERR_LIB_SYS && ERR_GET_REASON(e) > 0) {
+                saved_errno = ERR_GET_REASON(e);
+                ERR_clear_error();
+            }
             if (ERR_peek_error() == 0) {
                 if (saved_errno == 0) {
                     info.code = make_error_code(SSLErrc::eof);
@@ -246,10 +277,9 @@ void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno, Err
                                        "certificate verify failed: " + info.verify_message, info);
                 return;
             }
-            const std::string what = openssl_text(e);
             drain_into(info);
             info.code = make_error_code(SSLErrc::ssl);
-            info.message = compose(io_call_name(call), what, info);
+            info.message = compose(io_call_name(call), openssl_text(info.openssl_error), info);
             return;
         }
     }

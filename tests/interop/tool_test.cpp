@@ -23,6 +23,7 @@
 #include "support/peers.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/pki.hpp"
+#include "tls/version.hpp"
 
 namespace {
 
@@ -143,6 +144,15 @@ TEST(TlsctxTool, DemoPassesWhereLocalhostDoesNotResolve) {
     EXPECT_TRUE(contains(r.out, "demo: OK")) << r.out;
     EXPECT_TRUE(contains(r.out, "verify_code:    62")) << r.out;
     EXPECT_TRUE(contains(r.out, "verify_code:    20")) << r.out;
+}
+
+TEST(TlsctxTool, VersionNamesTheLinkedOpenSSL) {
+    ProcessResult r = run({kTool, "--version"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "tlsctx 0.")) << r.out;
+    EXPECT_TRUE(contains(r.out, tls::openssl_version() + " (linked; built with " +
+                                    tls::openssl_build_version() + ")"))
+        << r.out;
 }
 
 TEST(TlsctxTool, EveryCommandHasHelp) {

@@ -555,6 +555,19 @@ std::optional<std::string> find_line_value(std::string_view text, std::string_vi
     return std::string(value);
 }
 
+std::optional<std::string> find_temp_key(std::string_view s_client_output) {
+    std::optional<std::string> value = find_line_value(s_client_output, "Server Temp Key: ");
+    return value ? value : find_line_value(s_client_output, "Peer Temp Key: ");
+}
+
+std::string normalize_dn(std::string_view text) {
+    std::string out(text);
+    for (std::size_t at = out.find(" = "); at != std::string::npos; at = out.find(" = ", at)) {
+        out.replace(at, 3, "=");
+    }
+    return out;
+}
+
 OpensslClientResult run_openssl_client(const OpensslClientOptions& o) {
     std::vector<std::string> argv{"openssl", "s_client", "-connect",
                                   "127.0.0.1:" + std::to_string(o.port)};

@@ -234,6 +234,15 @@ OpensslClientResult run_openssl_client(const OpensslClientOptions& options);
 /// The value after `prefix` up to the end of its line, from the first line holding `prefix`.
 std::optional<std::string> find_line_value(std::string_view text, std::string_view prefix);
 
+// What the openssl command prints differs between releases; these read both spellings.
+
+/// The key-exchange line of `s_client`: "Server Temp Key: X" (3.0) or "Peer Temp Key: X" (3.2+).
+/// 3.5 prints neither for a hybrid group (it prints "Negotiated TLS1.3 group: X25519MLKEM768").
+std::optional<std::string> find_temp_key(std::string_view s_client_output);
+/// `text` with distinguished names in one spelling: 3.0 prints "CN = name, O = x", 3.2+
+/// "CN=name, O=x"; this returns the latter.
+std::string normalize_dn(std::string_view text);
+
 // ---------------------------------------------------------------------------------------------
 // python3 ssl peers (scripts in tests/support/python/)
 

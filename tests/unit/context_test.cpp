@@ -800,12 +800,24 @@ TEST(LoadVerifyLocations, CadataDerLoadsConcatenatedCertificatesLikePython) {
     der.insert(der.end(), second.begin(), second.end());
     tls::Context ctx;
     ctx.load_verify_cadata(der);
-    EXPECT_EQ(ctx.cert_store_stats().x509_ca, 2);
+    const json expected = {{"x509", 2}, {"crl", 0}, {"x509_ca", 2}};
+    EXPECT_EQ(stats_to_json(ctx.cert_store_stats()), expected);
 
     const std::string pem_path =
         write_temp("two-roots.pem",
                    tls::test::read_file(pki.ca_cert()) + tls::test::read_file(pki.other_ca_cert()));
-    EXPECT_EQ(stats_to_json(ctx.cert_store_stats()), python_store("cadata-der", pem_path)["stats"]);
+    try {
+        EXPECT_EQ(python_store("cadata-der", pem_path)["stats"], expected);
+    } catch (const std::exception& e) {
+        // Pythons before 3.12 end concatenated DER at OpenSSL 3.0's ASN1 HEADER_TOO_LONG; OpenSSL
+        // 3.2+ reports the end as NOT_ENOUGH_DATA, which they take for an error (the run on 3.5
+        // gives Debian's 3.11 that OpenSSL). tlsctx loads both certificates on every OpenSSL.
+        const auto [major, minor, fix, patch, status] = tls::openssl_version_info();
+        static_cast<void>(fix), static_cast<void>(patch), static_cast<void>(status);
+        EXPECT_TRUE(major > 3 || (major == 3 && minor >= 2)) << e.what();
+        EXPECT_NE(std::string(e.what()).find("[ASN1: NOT_ENOUGH_DATA]"), std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(LoadVerifyLocations, CadataWithoutCertificatesThrowsSSLError) {

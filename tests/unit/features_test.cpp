@@ -381,6 +381,7 @@ TEST(Groups, UnknownNamesThrow) {
     tls::Context ctx = server_context();
     EXPECT_THROW(ctx.set_ecdh_curve("not-a-curve"), std::invalid_argument);
     EXPECT_THROW(ctx.set_ecdh_curve(""), std::invalid_argument);
+    EXPECT_THROW(ctx.set_ecdh_curve("P-256:X25519"), std::invalid_argument);
     EXPECT_THROW(ctx.set_groups("not-a-group"), tls::SSLError);
     EXPECT_THROW(ctx.set_groups("X25519:not-a-group"), tls::SSLError);
     EXPECT_NO_THROW(ctx.set_ecdh_curve("prime256v1"));

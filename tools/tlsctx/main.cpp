@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,12 @@ int run(int argc, char** argv) {
     CLI::App app{"tlsctx: TLS over OpenSSL 3 with Python's ssl model (" + tls::openssl_version() +
                  ")"};
     app.name("tlsctx");
+    // Which OpenSSL is linked matters (3.0 and 3.5 differ in key exchange and extensions), so the
+    // version line names the running library, not only the headers tlsctx was built with.
+    app.set_version_flag("--version", [] {
+        return std::string("tlsctx " TLSCTX_TOOL_VERSION "\n") + tls::openssl_version() +
+               " (linked; built with " + tls::openssl_build_version() + ")";
+    });
     app.require_subcommand(1);
     app.fallthrough(false);
     tlsctx_tool::add_demo_command(app);
