@@ -158,8 +158,8 @@ std::error_code Engine::failed(Operation operation, int ret) noexcept {
             std::string(ossl::io_call_name(operation)) + ": a callback threw an exception";
         return last_error_.code;
     }
-    const ossl::IoFailure failure =
-        ossl::classify_io_failure(ssl_.get(), operation, ret, saved_errno, last_error_);
+    const ossl::IoFailure failure = ossl::classify_io_failure(
+        ssl_.get(), operation, ret, saved_errno, last_error_, context_->require_post_quantum);
     fatal_ = fatal_ || failure.fatal;
     return failure.code;
 }
