@@ -1,5 +1,7 @@
 // Certificate compression of a tls::Context (RFC 8879, TLS 1.3 only): a tlsctx extension; Python
 // leaves it to OpenSSL's defaults.
+// bio.h first: comp.h declares the BIO_f_* methods only after it.
+#include <openssl/bio.h>
 #include <openssl/comp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
