@@ -30,7 +30,9 @@ void Context::load_dh_params(const std::string& path) {
 
 void Context::set_ecdh_curve(const std::string& name) {
     detail::check_groups_keep_post_quantum(*state_, name, "set_ecdh_curve");
-    if (SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
+    // OpenSSL 3.5 accepts an empty list (3.0 refuses it); Python's set_ecdh_curve("") is a
+    // ValueError on both.
+    if (name.empty() || SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
         ERR_clear_error();
         throw std::invalid_argument("set_ecdh_curve: unknown elliptic curve name '" + name + "'");
     }
