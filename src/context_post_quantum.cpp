@@ -27,11 +27,18 @@ namespace {
 constexpr const char* kPostQuantumGroups =
     "?X25519MLKEM768:?SecP256r1MLKEM768:?SecP384r1MLKEM1024:?MLKEM1024:?MLKEM768";
 
-bool names_mlkem(std::string_view group) {
-    std::string upper(group);
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return upper.find("MLKEM") != std::string::npos;
+bool names_mlkem(std::string_view group) noexcept {
+    constexpr std::string_view kMlkem = "MLKEM";
+    for (std::size_t i = 0; i + kMlkem.size() <= group.size(); ++i) {
+        bool match = true;
+        for (std::size_t j = 0; j < kMlkem.size() && match; ++j) {
+            match = std::toupper(static_cast<unsigned char>(group[i + j])) == kMlkem[j];
+        }
+        if (match) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -84,6 +91,16 @@ void check_version_keeps_post_quantum(const ContextState& s, int version, bool m
                                     ": post-quantum key exchange exists only in TLS 1.3, and this "
                                     "context requires it (set_require_post_quantum(false) first)");
     }
+}
+
+bool negotiated_post_quantum(SSL* ssl) noexcept {
+#if OPENSSL_VERSION_NUMBER >= 0x30500000L
+    const char* name = SSL_get0_group_name(ssl);
+    return name != nullptr && names_mlkem(name);
+#else
+    static_cast<void>(ssl);
+    return false;
+#endif
 }
 
 }  // namespace detail

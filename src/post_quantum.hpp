@@ -2,6 +2,8 @@
 // (context_post_quantum.cpp) and the group setters (context_key_exchange.cpp).
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <string_view>
 
 namespace tls::detail {
@@ -23,5 +25,11 @@ void check_groups_keep_post_quantum(const ContextState& s, std::string_view grou
 // `version` (an OpenSSL version number, 0 for "no bound") would allow a version below TLS 1.3.
 void check_version_keeps_post_quantum(const ContextState& s, int version, bool minimum,
                                       const char* operation);
+
+// Whether the connection's handshake used an ML-KEM group. An SNI callback that switches a
+// connection to a context requiring post-quantum key exchange comes too late for OpenSSL to
+// apply that context's groups (the key share is chosen while the ClientHello is parsed, before
+// the callback, and SSL_set_SSL_CTX does not copy groups), so the Engine checks the outcome.
+bool negotiated_post_quantum(SSL* ssl) noexcept;
 
 }  // namespace tls::detail

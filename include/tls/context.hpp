@@ -323,7 +323,9 @@ class TLS_API Context {
     /// that offers no post-quantum group then fails the handshake with an SSLError saying so.
     /// While on, set_groups / set_ecdh_curve accept only post-quantum groups and a version bound
     /// below TLS 1.3 throws std::invalid_argument. Off: OpenSSL's default groups come back; the
-    /// minimum version stays at TLS 1.3 (lower it with set_minimum_version if wanted).
+    /// minimum version stays at TLS 1.3 (lower it with set_minimum_version if wanted). A server
+    /// connection that an SNI callback switches to such a context is checked after its
+    /// handshake (OpenSSL chose the key share before the callback): a classical group fails it.
     /// @throws NotImplementedError when the linked OpenSSL has no ML-KEM (before 3.5;
     /// HAS_MLKEM() says so). Turning it off never throws.
     /// @note Calls SSL_CTX_set1_groups_list and SSL_CTX_set_min_proto_version.

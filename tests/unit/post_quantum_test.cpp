@@ -4,6 +4,7 @@
 // Every test branches on tls::HAS_MLKEM() and checks something on both sides of it.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -205,6 +206,41 @@ TEST(PostQuantum, GroupListsAreCheckedGroupByGroup) {
         EXPECT_EQ(tls::detail::only_post_quantum_groups(row.list), row.only_post_quantum)
             << "'" << row.list << "'";
     }
+}
+
+}  // namespace
+
+namespace {
+
+// An SNI callback switches the connection to a context that requires post-quantum key exchange
+// after OpenSSL has already picked the key share; the handshake must still not yield a usable
+// classical connection.
+TEST(PostQuantum, RequirementOfAContextChosenBySniStillHolds) {
+    if (!tls::HAS_MLKEM()) {
+        expect_not_implemented();
+        return;
+    }
+    tls::Context strict = server_context();
+    strict.set_require_post_quantum(true);
+    tls::Context listener = server_context();
+    listener.set_sni_callback([strict](tls::ServerNameRequest& request) {
+        request.set_context(strict);
+        return std::optional<tls::AlertDescription>();
+    });
+
+    tls::Context classical = client_context();
+    classical.set_groups("X25519");
+    memory::Pair refused = memory::make_pair(classical, listener);
+    const memory::HandshakeResult r = memory::do_handshake_until_error(refused);
+    EXPECT_EQ(r.server, tls::SSLErrc::ssl);
+    EXPECT_TRUE(mentions(refused.server.object.last_error().message, "post-quantum"))
+        << refused.server.object.last_error().message;
+    EXPECT_THROW(refused.server.object.write(std::string("data")), tls::SSLError);
+
+    memory::Pair accepted = memory::make_pair(client_context(), listener);
+    ASSERT_FALSE(memory::handshake(accepted.client, accepted.server))
+        << accepted.server.object.last_error().message;
+    EXPECT_EQ(negotiated_group(accepted.server.object), "x25519mlkem768");
 }
 
 }  // namespace
