@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cert_compression.hpp"
 #include "context_state.hpp"
 #include "ossl/error.hpp"
 #include "pem_loading.hpp"
@@ -69,6 +70,7 @@ void load_chain_and_key(ContextState& s, std::string_view chain_pem, std::string
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ossl::throw_error(op, "the private key does not match the certificate");
     }
+    detail::precompress_chain(s);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "context_state.hpp"
 #include "ossl/error.hpp"
 #include "pem_loading.hpp"
+#include "post_quantum.hpp"
 #include "tls/context.hpp"
 
 namespace tls {
@@ -28,8 +29,9 @@ void Context::load_dh_params(const std::string& path) {
 }
 
 void Context::set_ecdh_curve(const std::string& name) {
-    // One curve, as in Python: OpenSSL 3.5 accepts an empty group list (and lists are
-    // set_groups's job), so neither may pass for a curve name.
+    detail::check_groups_keep_post_quantum(*state_, name, "set_ecdh_curve");
+    // One curve, as in Python: OpenSSL 3.5 accepts an empty group list (3.0 refuses it), and
+    // lists are set_groups's job, so neither may pass for a curve name.
     if (name.empty() || name.find_first_of(":/ ") != std::string::npos ||
         SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
         ERR_clear_error();
@@ -38,6 +40,7 @@ void Context::set_ecdh_curve(const std::string& name) {
 }
 
 void Context::set_groups(const std::string& groups) {
+    detail::check_groups_keep_post_quantum(*state_, groups, "set_groups");
     if (SSL_CTX_set1_groups_list(state_->ctx.get(), groups.c_str()) != 1) {
         ossl::throw_error("set_groups", "unknown or unusable group in '" + groups + "'");
     }

@@ -31,6 +31,11 @@ struct ContextState {
     PskServerCallback psk_server_callback;
     MessageCallback msg_callback;
     bool post_handshake_auth = false;
+    // Key exchange restricted to ML-KEM groups (context_post_quantum.cpp); the classifier then
+    // words a handshake without a shared group as the peer's lack of post-quantum support.
+    bool require_post_quantum = false;
+    // RFC 8879 algorithms in preference order, as last given to OpenSSL (which has no getter).
+    std::vector<CertCompression> cert_compression;
     // The key log: one file per context, appended under a lock because connections on many
     // threads log through the same context.
     std::string keylog_path;

@@ -10,6 +10,7 @@
 
 #include "context_state.hpp"
 #include "context_unchecked.hpp"
+#include "post_quantum.hpp"
 #include "tls/context.hpp"
 #include "tls/version.hpp"
 #include "weakening.hpp"
@@ -88,6 +89,7 @@ void set_version_bound(ContextState& s, TLSVersion version, bool minimum) {
     const char* operation = minimum ? "set_minimum_version" : "set_maximum_version";
     require_flexible_protocol(s, operation);
     int v = minimum ? to_openssl_min(version) : to_openssl_max(version);
+    detail::check_version_keeps_post_quantum(s, v, minimum, operation);
     int ok = minimum ? SSL_CTX_set_min_proto_version(s.ctx.get(), v)
                      : SSL_CTX_set_max_proto_version(s.ctx.get(), v);
     if (ok != 1) {

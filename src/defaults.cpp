@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "cert_compression.hpp"
 #include "context_state.hpp"
 #include "context_versions.hpp"
 #include "ex_data.hpp"
@@ -87,6 +88,14 @@ std::shared_ptr<ContextState> make_context_state(Protocol protocol) {
     // RFC 6125 / 9525: a wildcard only stands for a whole leftmost label; never fall back to
     // the subject CN (hostname_checks_common_name can turn it back on).
     state.hostname_checks_common_name = false;
+
+    // Key exchange: no group list here. The linked OpenSSL's default is the right one, and from
+    // OpenSSL 3.5 on it offers the post-quantum hybrid X25519MLKEM768 first, as Python does.
+
+    // Certificate compression (RFC 8879): OpenSSL 3.2+ offers every algorithm it was built with;
+    // tlsctx records them (OpenSSL has no getter) and compresses a server's chain when it is
+    // loaded (context_certificate.cpp), without which OpenSSL would never send it compressed.
+    state.cert_compression = available_cert_compression();
 
     // Release idle read/write buffers (about 34 KiB per connection), as CPython does
     // (Context::set_release_buffers trades that memory for speed); accept a

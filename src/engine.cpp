@@ -15,6 +15,7 @@
 #include "idna.hpp"
 #include "ossl/der.hpp"
 #include "ossl/error.hpp"
+#include "post_quantum.hpp"
 #include "session_access.hpp"
 
 namespace tls::detail {
@@ -158,8 +159,8 @@ std::error_code Engine::failed(Operation operation, int ret) noexcept {
             std::string(ossl::io_call_name(operation)) + ": a callback threw an exception";
         return last_error_.code;
     }
-    const ossl::IoFailure failure =
-        ossl::classify_io_failure(ssl_.get(), operation, ret, saved_errno, last_error_);
+    const ossl::IoFailure failure = ossl::classify_io_failure(
+        ssl_.get(), operation, ret, saved_errno, last_error_, context_->require_post_quantum);
     fatal_ = fatal_ || failure.fatal;
     return failure.code;
 }
@@ -189,6 +190,21 @@ std::error_code Engine::handshake() noexcept {
         perform(Operation::handshake, [&] { return SSL_do_handshake(ssl_.get()); });
     if (ec && !callback_refusal_.empty() && ec != SSLErrc::want_read && ec != SSLErrc::want_write) {
         explain_callback_refusal();
+    }
+    if (!ec && server_side_ && context_->require_post_quantum &&
+        !negotiated_post_quantum(ssl_.get())) {
+        // Only an SNI switch gets here (see negotiated_post_quantum): the handshake completed
+        // with a classical group, so the connection must not carry data.
+        fatal_ = true;
+        ErrorInfo info;
+        info.code = make_error_code(SSLErrc::ssl);
+        try {
+            info.message =
+                "do_handshake: the peer offered no post-quantum key exchange group and "
+                "the context chosen by the SNI callback requires one";
+        } catch (...) {
+        }
+        return fail(std::move(info));
     }
     return ec;
 }

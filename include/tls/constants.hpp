@@ -183,6 +183,15 @@ enum class AlertDescription : int {
     ALERT_DESCRIPTION_UNKNOWN_PSK_IDENTITY = 115,
 };
 
+/// RFC 8879 certificate compression algorithms, with their code points on the wire. Python has
+/// no such setting (OpenSSL 3.2+ compresses on its own there); tlsctx names the algorithms so a
+/// context can choose them (Context::set_certificate_compression).
+enum class CertCompression : int {
+    zlib = 1,
+    brotli = 2,
+    zstd = 3,
+};
+
 /// Whether a wrapped socket takes ownership of the descriptor (closes it) or only borrows it.
 /// Python's `wrap_socket` takes the socket over; C++ callers with their own event loop often must
 /// not.

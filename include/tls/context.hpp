@@ -304,9 +304,47 @@ class TLS_API Context {
     /// Python: `load_dh_params(path)`: finite-field DH parameters (PEM) for DHE suites.
     void load_dh_params(const std::string& path);
     /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".
+    /// While require_post_quantum() is on, only a post-quantum group is accepted.
     void set_ecdh_curve(const std::string& name);
     /// Python 3.14: `set_groups("X25519:P-256")`: the key-exchange groups, in preference order.
+    /// Without a call the linked OpenSSL's default list applies: from OpenSSL 3.5 on it offers the
+    /// post-quantum hybrid X25519MLKEM768 first (with an X25519 key share as well), as Python
+    /// does. While require_post_quantum() is on, a list naming a group that is not post-quantum
+    /// (or OpenSSL's "DEFAULT") throws std::invalid_argument and the groups stay as they were;
+    /// turn the requirement off first to go back to classical groups.
     void set_groups(const std::string& groups);
+
+    /// Whether this context accepts only post-quantum key exchange (a tlsctx extension; Python
+    /// has none). False by default.
+    bool require_post_quantum() const noexcept;
+    /// On: key exchange is restricted to the ML-KEM groups the linked OpenSSL implements, hybrids
+    /// first (X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, then MLKEM1024, MLKEM768),
+    /// and minimum_version() is raised to TLSv1_3, the only version with these groups. A peer
+    /// that offers no post-quantum group then fails the handshake with an SSLError saying so.
+    /// While on, set_groups / set_ecdh_curve accept only post-quantum groups and a version bound
+    /// below TLS 1.3 throws std::invalid_argument. Off: OpenSSL's default groups come back; the
+    /// minimum version stays at TLS 1.3 (lower it with set_minimum_version if wanted). A server
+    /// connection that an SNI callback switches to such a context is checked after its
+    /// handshake (OpenSSL chose the key share before the callback): a classical group fails it.
+    /// @throws NotImplementedError when the linked OpenSSL has no ML-KEM (before 3.5;
+    /// HAS_MLKEM() says so). Turning it off never throws.
+    /// @note Calls SSL_CTX_set1_groups_list and SSL_CTX_set_min_proto_version.
+    void set_require_post_quantum(bool on);
+
+    /// The RFC 8879 certificate compression algorithms this context offers, in preference order
+    /// (a tlsctx extension). By default every algorithm the linked OpenSSL has (brotli, zlib,
+    /// zstd: OpenSSL's own order), so a client asks for compressed certificates and a server
+    /// sends them; empty when the linked OpenSSL cannot compress (HAS_CERT_COMPRESSION()).
+    std::vector<CertCompression> certificate_compression() const;
+    /// Chooses the algorithms (in preference order); empty turns compression off in both
+    /// directions. A server compresses its chain once per algorithm when the chain is loaded (or
+    /// now, when it already is), not in every handshake. Only TLS 1.3 compresses certificates.
+    /// Clients only receive compressed certificates: OpenSSL compresses for servers only.
+    /// @throws NotImplementedError when the linked OpenSSL cannot compress (before 3.2, or built
+    /// without zlib, brotli and zstd); std::invalid_argument for a duplicate or an algorithm this
+    /// OpenSSL lacks.
+    /// @note Calls SSL_CTX_set1_cert_comp_preference and SSL_CTX_compress_certs.
+    void set_certificate_compression(const std::vector<CertCompression>& algorithms);
     /// Python: `post_handshake_auth`: clients offer TLS 1.3 post-handshake authentication; servers
     /// may then call verify_client_post_handshake().
     bool post_handshake_auth() const noexcept;

@@ -41,6 +41,15 @@ TLS_API bool HAS_TLSv1_1() noexcept;
 TLS_API bool HAS_TLSv1_2() noexcept;
 TLS_API bool HAS_TLSv1_3() noexcept;
 
+/// Whether the linked OpenSSL implements ML-KEM key exchange (OpenSSL 3.5+): the hybrid
+/// X25519MLKEM768 that it offers first by default, and Context::set_require_post_quantum.
+/// Python has no flag for it (a tlsctx extension).
+TLS_API bool HAS_MLKEM() noexcept;
+/// Whether the linked OpenSSL can compress certificates (RFC 8879): OpenSSL 3.2+ built with at
+/// least one of zlib, brotli, zstd. Context::set_certificate_compression needs it. A tlsctx
+/// extension.
+TLS_API bool HAS_CERT_COMPRESSION() noexcept;
+
 /// Python: `ssl.RAND_bytes(n)`: n cryptographically strong bytes. @throws SSLError.
 TLS_API Bytes RAND_bytes(std::size_t n);
 /// Python: `ssl.RAND_status()`: whether the CSPRNG is seeded.

@@ -145,6 +145,38 @@ bool is_verify_failure(unsigned long e) noexcept {
     return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
+// What a failed handshake means when the context accepts only post-quantum groups, or nullptr
+// when the reason has nothing to do with key exchange. OpenSSL's reasons cannot say "post-quantum"
+// (it does not know why the group list is what it is), so tlsctx words them.
+const char* post_quantum_failure(const SSL* ssl, unsigned long e) noexcept {
+    if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
+        return nullptr;
+    }
+    const bool server = SSL_is_server(ssl) == 1;
+    switch (ERR_GET_REASON(e)) {
+        // A TLS 1.3 server that shares no group with the client (RFC 8446 4.2.8: not even one
+        // to ask for in a HelloRetryRequest).
+        case SSL_R_NO_SUITABLE_KEY_SHARE:
+        case SSL_R_NO_SHARED_GROUPS:
+            return server ? "the peer offered no post-quantum key exchange group and this "
+                            "context requires one"
+                          : "the server accepted none of the post-quantum key exchange groups "
+                            "this context requires";
+        // The floor is TLS 1.3 while post-quantum key exchange is required.
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+            return "the peer does not speak TLS 1.3, so it offers no post-quantum key exchange, "
+                   "and this context requires it";
+        // A client learns only the server's alert; missing shared groups is the usual cause.
+        case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+            return server ? nullptr
+                          : "the server refused the handshake; this context requires "
+                            "post-quantum key exchange, which the server may not support";
+        default:
+            return nullptr;
+    }
+}
+
 void describe_verify_failure(const SSL* ssl, ErrorInfo& info) {
     info.verify_code = SSL_get_verify_result(ssl);
     X509_VERIFY_PARAM* param = SSL_get0_param(const_cast<SSL*>(ssl));
@@ -222,7 +254,8 @@ void set_message(ErrorInfo& info, IoCall call, const char* what) {
 }
 
 // Step 2: everything that is not a would-block, worded as Python words it.
-void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno, ErrorInfo& info) {
+void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno,
+                      bool post_quantum_required, ErrorInfo& info) {
     switch (ssl_error) {
         case SSL_ERROR_ZERO_RETURN:
             ERR_clear_error();
@@ -277,9 +310,15 @@ void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno, Err
                                        "certificate verify failed: " + info.verify_message, info);
                 return;
             }
+            const char* post_quantum = post_quantum_required && call == IoCall::handshake
+                                           ? post_quantum_failure(ssl, e)
+                                           : nullptr;
             drain_into(info);
             info.code = make_error_code(SSLErrc::ssl);
-            info.message = compose(io_call_name(call), openssl_text(info.openssl_error), info);
+            info.message =
+                compose(io_call_name(call),
+                        post_quantum != nullptr ? post_quantum : openssl_text(info.openssl_error),
+                        info);
             return;
         }
     }
@@ -301,8 +340,8 @@ const char* io_call_name(IoCall call) noexcept {
     return "";
 }
 
-IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
-                              ErrorInfo& info) noexcept {
+IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno, ErrorInfo& info,
+                              bool post_quantum_required) noexcept {
     int ssl_error = classify_from_connection(ssl, call);
     if (ssl_error == SSL_ERROR_NONE) {
         ssl_error = SSL_get_error(ssl, ret);
@@ -323,7 +362,7 @@ IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
     const bool fatal = ssl_error == SSL_ERROR_SSL || ssl_error == SSL_ERROR_SYSCALL;
     info = ErrorInfo{};
     try {
-        describe_failure(ssl, call, ssl_error, saved_errno, info);
+        describe_failure(ssl, call, ssl_error, saved_errno, post_quantum_required, info);
     } catch (...) {
         ERR_clear_error();
         info = ErrorInfo{};

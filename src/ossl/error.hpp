@@ -53,8 +53,11 @@ struct IoFailure {
 /// loses an earlier failure's details, if any. Other outcomes replace `info`. The success path
 /// never comes here, so it never looks at the error queue (that costs ~1 % of bulk throughput;
 /// bench/README.md). Leaves the queue empty.
-IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno,
-                              ErrorInfo& info) noexcept;
+/// `post_quantum_required`: the connection's context accepts only post-quantum key exchange, so
+/// a handshake that found no shared group, or a peer without TLS 1.3, is worded as the peer's
+/// lack of post-quantum support (the code and OpenSSL's reason stay as they are).
+IoFailure classify_io_failure(SSL* ssl, IoCall call, int ret, int saved_errno, ErrorInfo& info,
+                              bool post_quantum_required = false) noexcept;
 
 /// An error that did not come from OpenSSL (misuse is thrown separately; this is for runtime
 /// conditions such as a peer that closed mid-handshake before TLS started).
