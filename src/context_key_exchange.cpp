@@ -32,7 +32,8 @@ void Context::load_dh_params(const std::string& path) {
 }
 
 void Context::set_ecdh_curve(const std::string& name) {
-    if (SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
+    // OpenSSL 3.5 takes an empty list (and then no handshake can agree on a key); 3.0 refuses it.
+    if (name.empty() || SSL_CTX_set1_groups_list(state_->ctx.get(), name.c_str()) != 1) {
         ERR_clear_error();
         throw std::invalid_argument("set_ecdh_curve: unknown elliptic curve name '" + name + "'");
     }
@@ -40,7 +41,11 @@ void Context::set_ecdh_curve(const std::string& name) {
 
 void Context::set_groups(const std::string& groups) {
     // OpenSSL parses the whole list before it replaces the context's, so a refused list leaves
-    // the groups as they were (Python raises SSLError the same way).
+    // the groups as they were (Python raises SSLError the same way). An empty list is refused
+    // on every version: OpenSSL 3.5 would take it and then fail every (EC)DHE handshake.
+    if (groups.empty()) {
+        throw SSLError(SSLErrc::ssl, "set_groups: the group list is empty");
+    }
     if (SSL_CTX_set1_groups_list(state_->ctx.get(), groups.c_str()) != 1) {
         ossl::throw_error("set_groups", "unknown or unusable group in '" + groups + "'");
     }

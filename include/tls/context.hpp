@@ -313,7 +313,8 @@ class TLS_API Context {
     /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".
     void set_ecdh_curve(const std::string& name);
     /// Python 3.15: `set_groups("X25519:P-256")`: the key-exchange groups, in preference order.
-    /// @throws SSLError for an unknown or unusable group; the groups are then unchanged.
+    /// @throws SSLError for an unknown or unusable group or an empty list (which OpenSSL 3.5
+    /// would take, Python too); the groups are then unchanged.
     void set_groups(const std::string& groups);
     /// Python 3.15: `get_groups(include_aliases=False)`: the groups this OpenSSL implements for
     /// key agreement between the context's minimum_version and maximum_version, by name; with
