@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,8 +60,10 @@ std::vector<std::string> Context::get_groups(bool include_aliases) const {
                                                   names.get()) != 1) {
         ossl::throw_error("get_groups", "cannot list the implemented groups");
     }
+    const int count = sk_OPENSSL_CSTRING_num(names.get());
     std::vector<std::string> out;
-    for (int i = 0; i < sk_OPENSSL_CSTRING_num(names.get()); ++i) {
+    out.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
         out.emplace_back(sk_OPENSSL_CSTRING_value(names.get(), i));
     }
     return out;
