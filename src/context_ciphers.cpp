@@ -1,5 +1,5 @@
-// Cipher suites of a tls::Context: set_ciphers (which may not lower the security level) and
-// get_ciphers.
+// Cipher suites of a tls::Context: set_ciphers (which may not lower the security level),
+// set_ciphersuites (TLS 1.3) and get_ciphers.
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
@@ -69,6 +69,18 @@ void Context::set_ciphers(std::string_view cipher_string) {
 
 void Context::set_ciphers(CipherPolicy policy) {
     set_ciphers(cipher_string(policy));
+}
+
+void Context::set_ciphersuites(std::string_view ciphersuites) {
+    // OpenSSL parses into a new list and replaces the context's only on success, so a refused
+    // string leaves the suites as they were.
+    const std::string text(ciphersuites);
+    if (SSL_CTX_set_ciphersuites(state_->ctx.get(), text.c_str()) != 1) {
+        ERR_clear_error();
+        // Python's SSLError wording.
+        throw SSLError(SSLErrc::ssl,
+                       "set_ciphersuites: No cipher suite can be selected. (" + text + ")");
+    }
 }
 
 std::vector<CipherInfo> Context::get_ciphers() const {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tls/export.hpp"
 
@@ -49,6 +50,12 @@ struct CipherInfo {
     std::optional<std::string> kea;        ///< e.g. "kx-ecdhe"
     std::optional<std::string> auth;       ///< e.g. "auth-rsa"
 };
+
+/// Python 3.15: `ssl.get_sigalgs()`: the TLS signature algorithm names this OpenSSL has built
+/// in ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", ...), the names that
+/// Context::set_server_sigalgs() and set_client_sigalgs() take.
+/// @throws NotImplementedError before OpenSSL 3.4 (HAS_GET_SIGALGS() says so).
+TLS_API std::vector<std::string> get_sigalgs();
 
 /// The negotiated suite of a connection: Python's `SSLSocket.cipher()` tuple.
 struct CipherDescription {

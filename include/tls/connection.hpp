@@ -38,6 +38,21 @@ class TLS_API Connection {
     std::optional<std::string> version() const;
     /// Python: `selected_alpn_protocol()`.
     std::optional<std::string> selected_alpn_protocol() const;
+    /// Python 3.15: `group()`: the key-exchange group of the handshake as OpenSSL names it
+    /// ("x25519", "secp384r1", "ffdhe2048", "X25519MLKEM768"); std::nullopt before the handshake or
+    /// when none was used (TLS 1.2 RSA key transport). Python needs OpenSSL 3.2; tlsctx also
+    /// answers on 3.0 and 3.1.
+    std::optional<std::string> group() const;
+    /// Python 3.15: `client_sigalg()`: the signature algorithm of certificate-based client
+    /// authentication ("rsa_pss_rsae_sha256"), seen from either side; std::nullopt before the
+    /// handshake or when the client did not sign. @throws NotImplementedError before OpenSSL
+    /// 3.5 (HAS_SIGALG_NAMES() says so).
+    std::optional<std::string> client_sigalg() const;
+    /// Python 3.15: `server_sigalg()`: the signature algorithm the server completed the
+    /// handshake with, seen from either side; std::nullopt before the handshake or when the
+    /// server did not sign (a resumed session, a PSK). @throws NotImplementedError as
+    /// client_sigalg().
+    std::optional<std::string> server_sigalg() const;
     /// Python: `compression()`: always std::nullopt (compression is off, CRIME).
     std::optional<std::string> compression() const noexcept { return std::nullopt; }
     /// Python: `pending()`: decrypted bytes buffered and readable without transport I/O.

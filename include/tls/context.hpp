@@ -255,6 +255,13 @@ class TLS_API Context {
     void set_ciphers(std::string_view cipher_string);
     /// Selects a Python version's default string (see tls/ciphers.hpp).
     void set_ciphers(CipherPolicy policy);
+    /// Python 3.15: `set_ciphersuites(string)`: the TLS 1.3 suites, a colon-separated list of
+    /// IANA names in preference order ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256").
+    /// OpenSSL skips unknown names when another one matches. "" removes every TLS 1.3 suite:
+    /// handshakes then fail unless maximum_version is TLS 1.2 (OpenSSL picks the version first).
+    /// @throws SSLError ("No cipher suite can be selected") when no name matches; the context's
+    /// suites are then unchanged.
+    void set_ciphersuites(std::string_view ciphersuites);
     /// Python: `get_ciphers()`: every enabled suite, TLS 1.3 first, in priority order.
     std::vector<CipherInfo> get_ciphers() const;
 
@@ -306,12 +313,14 @@ class TLS_API Context {
     /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".
     /// While require_post_quantum() is on, only a post-quantum group is accepted.
     void set_ecdh_curve(const std::string& name);
-    /// Python 3.14: `set_groups("X25519:P-256")`: the key-exchange groups, in preference order.
+    /// Python 3.15: `set_groups("X25519:P-256")`: the key-exchange groups, in preference order.
     /// Without a call the linked OpenSSL's default list applies: from OpenSSL 3.5 on it offers the
     /// post-quantum hybrid X25519MLKEM768 first (with an X25519 key share as well), as Python
     /// does. While require_post_quantum() is on, a list naming a group that is not post-quantum
     /// (or OpenSSL's "DEFAULT") throws std::invalid_argument and the groups stay as they were;
     /// turn the requirement off first to go back to classical groups.
+    /// @throws SSLError for an unknown or unusable group or an empty list (which OpenSSL 3.5
+    /// would take, Python too); the groups are then unchanged.
     void set_groups(const std::string& groups);
 
     /// Whether this context accepts only post-quantum key exchange (a tlsctx extension; Python
@@ -345,6 +354,20 @@ class TLS_API Context {
     /// OpenSSL lacks.
     /// @note Calls SSL_CTX_set1_cert_comp_preference and SSL_CTX_compress_certs.
     void set_certificate_compression(const std::vector<CertCompression>& algorithms);
+    /// Python 3.15: `get_groups(include_aliases=False)`: the groups this OpenSSL implements for
+    /// key agreement between the context's minimum_version and maximum_version, by name; with
+    /// `include_aliases`, also their other names ("P-256" next to "secp256r1").
+    /// @throws NotImplementedError before OpenSSL 3.5 (HAS_GET_GROUPS() says so).
+    std::vector<std::string> get_groups(bool include_aliases = false) const;
+    /// Python 3.15: `set_server_sigalgs(string)`: the signature algorithms for the server's
+    /// handshake signature (SSL_CTX_set1_sigalgs_list): what a client offers, what a server
+    /// signs with. Names like "rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256" or "RSA+SHA256".
+    /// @throws SSLError for an unknown or unusable algorithm; the list is then unchanged.
+    void set_server_sigalgs(std::string_view sigalgs);
+    /// Python 3.15: `set_client_sigalgs(string)`: the same for certificate-based client
+    /// authentication (SSL_CTX_set1_client_sigalgs_list): what a server asks for in its
+    /// CertificateRequest, what a client signs with. @throws SSLError as set_server_sigalgs.
+    void set_client_sigalgs(std::string_view sigalgs);
     /// Python: `post_handshake_auth`: clients offer TLS 1.3 post-handshake authentication; servers
     /// may then call verify_client_post_handshake().
     bool post_handshake_auth() const noexcept;

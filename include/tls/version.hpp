@@ -49,6 +49,15 @@ TLS_API bool HAS_MLKEM() noexcept;
 /// least one of zlib, brotli, zstd. Context::set_certificate_compression needs it. A tlsctx
 /// extension.
 TLS_API bool HAS_CERT_COMPRESSION() noexcept;
+// Python 3.15 names
+/// Python has no flags for these: its calls raise NotImplementedError on an older OpenSSL, and
+/// so do tlsctx's (tls::NotImplementedError). These say so without a throw.
+/// Context::get_groups() works (OpenSSL 3.5: SSL_CTX_get0_implemented_groups).
+TLS_API bool HAS_GET_GROUPS() noexcept;
+/// tls::get_sigalgs() works (OpenSSL 3.4: SSL_get1_builtin_sigalgs).
+TLS_API bool HAS_GET_SIGALGS() noexcept;
+/// Connection::client_sigalg() and server_sigalg() work (OpenSSL 3.5: SSL_get0_signature_name).
+TLS_API bool HAS_SIGALG_NAMES() noexcept;
 
 /// Python: `ssl.RAND_bytes(n)`: n cryptographically strong bytes. @throws SSLError.
 TLS_API Bytes RAND_bytes(std::size_t n);

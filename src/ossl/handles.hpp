@@ -52,6 +52,12 @@ inline void free_openssl_string(char* s) noexcept {
 }
 using OpensslStringPtr = std::unique_ptr<char, Deleter<free_openssl_string>>;
 
+// The strings of a STACK_OF(OPENSSL_CSTRING) are borrowed (get0 lists): only the stack is freed.
+inline void free_cstring_stack(STACK_OF(OPENSSL_CSTRING) * s) noexcept {
+    sk_OPENSSL_CSTRING_free(s);
+}
+using CstringStackPtr = std::unique_ptr<STACK_OF(OPENSSL_CSTRING), Deleter<free_cstring_stack>>;
+
 /// A C stdio file (the key log, certificate files read whole). Not OpenSSL's, but freed here so
 /// that this stays the one file that releases resources by hand.
 struct FileCloser {
