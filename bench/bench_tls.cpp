@@ -417,9 +417,9 @@ void check_all_parity() {
     if (bench::has_group("X25519MLKEM768")) {
         check_group("kex_x25519mlkem768", "X25519MLKEM768");
     }
-    for (const char* name : {"tls13_ecdsa", "tls13_rsa", "tls12_rsa", "tls13_ticket",
-                             "tls12_session_id", "aes128gcm", "aes256gcm", "chacha20",
-                             "kex_x25519"}) {
+    for (const char* name :
+         {"tls13_ecdsa", "tls13_rsa", "tls12_rsa", "tls13_ticket", "tls12_session_id", "aes128gcm",
+          "aes256gcm", "chacha20", "kex_x25519"}) {
         for (bool release : {true, false}) {
             Config config = config_for(name, release);
             TlsctxEnv t(config);

@@ -315,10 +315,9 @@ void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno,
                                            : nullptr;
             drain_into(info);
             info.code = make_error_code(SSLErrc::ssl);
-            info.message =
-                compose(io_call_name(call),
-                        post_quantum != nullptr ? post_quantum : openssl_text(info.openssl_error),
-                        info);
+            info.message = compose(
+                io_call_name(call),
+                post_quantum != nullptr ? post_quantum : openssl_text(info.openssl_error), info);
             return;
         }
     }

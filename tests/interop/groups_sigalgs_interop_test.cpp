@@ -15,6 +15,7 @@
 #include "support/feature_helpers.hpp"
 #include "support/more_peers.hpp"
 #include "support/peers.hpp"
+#include "support/s_server_helpers.hpp"
 #include "support/test_pki.hpp"
 #include "tls/tls.hpp"
 
@@ -53,23 +54,8 @@ std::string expected_sigalg(const std::string& sigalg) {
     return tls::HAS_SIGALG_NAMES() ? sigalg : "NotImplementedError";
 }
 
-OpensslServerOptions serving(const CertFiles& cert) {
-    OpensslServerOptions o;
-    o.cert = cert.cert;
-    o.key = cert.key;
-    o.cert_chain = pki().intermediate_cert();
-    return o;
-}
-
-// The s_server -www status page for "GET /".
-std::string fetch_status_page(tls::Socket& socket) {
-    socket.sendall("GET / HTTP/1.0\r\n\r\n");
-    std::string page;
-    for (std::string chunk = socket.recv(); !chunk.empty(); chunk = socket.recv()) {
-        page += chunk;
-    }
-    return page;
-}
+using tls::test::fetch_status_page;
+using tls::test::serving;
 
 // ---------------------------------------------------------------------------------------------
 // tlsctx client -> openssl s_server

@@ -17,6 +17,7 @@
 #include "support/feature_helpers.hpp"
 #include "support/more_peers.hpp"
 #include "support/peers.hpp"
+#include "support/s_server_helpers.hpp"
 #include "support/test_pki.hpp"
 #include "tls/tls.hpp"
 #include "tlsctx/json_shapes.hpp"
@@ -43,25 +44,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-// s_server options presenting `cert` with its intermediate.
-OpensslServerOptions serving(const CertFiles& cert) {
-    OpensslServerOptions o;
-    o.cert = cert.cert;
-    o.key = cert.key;
-    o.cert_chain = pki().intermediate_cert();
-    return o;
-}
-
-// Asks an `s_server -www` for its status page: the page is the server's own account of the
-// connection ("Protocol  : TLSv1.3", "Cipher    : ...", "Verify return code: ...").
-std::string fetch_status_page(tls::Socket& socket) {
-    socket.sendall("GET / HTTP/1.0\r\n\r\n");
-    std::string page;
-    for (std::string chunk = socket.recv(); !chunk.empty(); chunk = socket.recv()) {
-        page += chunk;
-    }
-    return page;
-}
+using tls::test::fetch_status_page;
+using tls::test::serving;
 
 // ---------------------------------------------------------------------------------------------
 // tlsctx client -> openssl s_server
