@@ -483,7 +483,7 @@ def render(report):
              "| Python slower than raw? |" % next((p["version"] for p in (report.get("python") or {}).values()), ""))
     L.append("|---|---|---|---|---|---|---|---|")
     for r in report["rows"]:
-        if r.get("python"):
+        if r.get("py_raw"):  # r["python"] is the scenario name until Python ran
             L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["id"], r["unit"], fmt(r["py_raw"]["median"]), fmt(r["py_tlsctx"]["median"]),
                 fmt(r["python"]["median"]), ratio_text(r["vs_python"]), ratio_text(r["python_vs_raw"]),
