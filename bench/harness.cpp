@@ -343,6 +343,12 @@ SSL_CTX* raw_server_context(const Config& config) {
     sk_X509_free(chain);
     X509_free(leaf);
     EVP_PKEY_free(key);
+#if OPENSSL_VERSION_NUMBER >= 0x30200000L && !defined(OPENSSL_NO_COMP_ALG)
+    // What load_cert_chain does where OpenSSL has RFC 8879: compress the chain once, with every
+    // algorithm (OpenSSL never compresses during a handshake, so without this a raw server sends
+    // the plain chain and its client skips the decompression tlsctx's client does).
+    static_cast<void>(SSL_CTX_compress_certs(server, 0));
+#endif
     if (config.tls12_cipher != nullptr) {
         SSL_CTX_set_cipher_list(server, config.tls12_cipher);
     }
