@@ -29,16 +29,11 @@ constexpr const char* kPostQuantumGroups =
 
 bool names_mlkem(std::string_view group) noexcept {
     constexpr std::string_view kMlkem = "MLKEM";
-    for (std::size_t i = 0; i + kMlkem.size() <= group.size(); ++i) {
-        bool match = true;
-        for (std::size_t j = 0; j < kMlkem.size() && match; ++j) {
-            match = std::toupper(static_cast<unsigned char>(group[i + j])) == kMlkem[j];
-        }
-        if (match) {
-            return true;
-        }
-    }
-    return false;
+    // OpenSSL's group names are case-insensitive ("X25519MLKEM768", "x25519mlkem768").
+    return std::search(group.begin(), group.end(), kMlkem.begin(), kMlkem.end(),
+                       [](char a, char b) {
+                           return std::toupper(static_cast<unsigned char>(a)) == b;
+                       }) != group.end();
 }
 
 }  // namespace
