@@ -93,7 +93,8 @@ int self_test() {
     asio::io_context io;
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     asio::co_spawn(io, serve(acceptor, server_ctx, 1), asio::detached);
-    auto result = asio::co_spawn(io, client(client_ctx, acceptor.local_endpoint()), asio::use_future);
+    auto result =
+        asio::co_spawn(io, client(client_ctx, acceptor.local_endpoint()), asio::use_future);
     io.run();  // returns once both sides have finished
     std::cout << "asio_echo_server: self-test: " << result.get() << "; close_notify both ways\n";
     return EXIT_SUCCESS;

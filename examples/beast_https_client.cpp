@@ -1,10 +1,11 @@
-// beast_https_client.cpp — Boost.Beast's HTTP client over tls::boost_asio::stream<beast::tcp_stream>,
-// in C++20 coroutines. Where Beast's own examples use beast::ssl_stream over asio::ssl::context
-// (and must switch on verification, the host name check and SNI by hand), a default tls::Context
-// does all three. tcp_stream::expires_after bounds every step, the TLS handshake included.
+// beast_https_client.cpp — Boost.Beast's HTTP client over
+// tls::boost_asio::stream<beast::tcp_stream>, in C++20 coroutines. Where Beast's own examples use
+// beast::ssl_stream over asio::ssl::context (and must switch on verification, the host name check
+// and SNI by hand), a default tls::Context does all three. tcp_stream::expires_after bounds every
+// step, the TLS handshake included.
 //
 // Run: example_beast_https_client HOST PORT PATH [--cafile F]
-//   without --cafile the system's trust store is used (set_default_verify_paths);
+//   without --cafile the system's trust store is used;
 //   on loopback: example_beast_https_server --port 0 --cert cert.pem --key key.pem, then
 //   example_beast_https_client localhost PORT / --cafile ca.pem
 // Prints the status line, the TLS version and cipher, the body's length, then the body.
@@ -37,7 +38,8 @@ net::awaitable<int> fetch(tls::Context ctx, std::string host, std::string port,
     co_await tcp.async_connect(endpoints, net::use_awaitable);
 
     beast::error_code ec;
-    co_await stream.async_handshake(Stream::client, host, net::redirect_error(net::use_awaitable, ec));
+    co_await stream.async_handshake(Stream::client, host,
+                                    net::redirect_error(net::use_awaitable, ec));
     if (ec == tls::SSLErrc::cert_verification) {
         std::cerr << "certificate refused: " << stream.last_error().verify_message << "\n";
         co_return EXIT_FAILURE;
@@ -95,15 +97,15 @@ int main(int argc, char** argv) try {
         return 2;
     }
 
-    tls::Context ctx;  // secure defaults: verifies the chain and the host name
-    if (cafile.empty()) {
-        ctx.set_default_verify_paths();
-    } else {
+    // Secure defaults: verifies the chain and the host name. Without anchors of its own it
+    // trusts the system store (loaded before the first handshake).
+    tls::Context ctx;
+    if (!cafile.empty()) {
         ctx.load_verify_locations(cafile);
     }
     net::io_context io;
-    auto result = net::co_spawn(io, fetch(ctx, positional[0], positional[1], positional[2]),
-                                net::use_future);
+    auto result =
+        net::co_spawn(io, fetch(ctx, positional[0], positional[1], positional[2]), net::use_future);
     io.run();
     return result.get();  // rethrows what the coroutine threw
 } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
-// beast_https_server.cpp — a Boost.Beast HTTPS server over tls::boost_asio::stream<beast::tcp_stream>,
-// in C++20 coroutines: one coroutine per connection, keep-alive, tcp_stream timeouts on every
-// step, close_notify at the end. Each page names the request and what TLS negotiated.
+// beast_https_server.cpp — a Boost.Beast HTTPS server over
+// tls::boost_asio::stream<beast::tcp_stream>, in C++20 coroutines: one coroutine per connection,
+// keep-alive, tcp_stream timeouts on every step, close_notify at the end. Each page names the
+// request and what TLS negotiated.
 //
 // Run: example_beast_https_server --cert cert.pem --key key.pem [--port N] [--exit-after N]
 //   listens on 127.0.0.1; the first line of stdout is "listening on 127.0.0.1:PORT" (with
@@ -56,7 +57,8 @@ net::awaitable<void> session(Server& server, Stream stream) {
     for (bool open = true; open;) {
         http::request<http::string_body> request;
         tcp.expires_after(std::chrono::seconds(30));
-        co_await http::async_read(stream, buffer, request, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_read(stream, buffer, request,
+                                  net::redirect_error(net::use_awaitable, ec));
         if (ec == http::error::end_of_stream || ec == net::error::eof) {
             break;  // the client sent close_notify between requests
         }

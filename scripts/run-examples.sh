@@ -80,3 +80,36 @@ PY
 wait "$epoll_pid"
 grep -q "served 3 connections" "$tmp/epoll.out"
 echo "examples: memory_pair, asio_object and epoll_echo_server (3 concurrent clients) passed"
+
+# tls::asio::stream (built where asio.hpp and boost/beast.hpp were found): the echo server's
+# self-test, then the Beast server serving the Beast client, the Asio client and curl.
+if [[ -x "$ex/example_asio_echo_server" ]]; then
+  timeout 20 "$ex/example_asio_echo_server" --self-test |
+    grep -q "asio_echo_server: self-test: 100010 bytes echoed over TLSv1.3"
+  echo "examples: asio_echo_server --self-test passed"
+else
+  echo "examples: asio_echo_server not built (no asio.hpp); skipped"
+fi
+if [[ -x "$ex/example_beast_https_server" ]]; then
+  timeout 30 "$ex/example_beast_https_server" --cert "$tmp/cert.pem" --key "$tmp/key.pem" \
+    --port 0 --exit-after 3 >"$tmp/beast.out" &
+  beast_pid=$!
+  for _ in $(seq 100); do
+    grep -q listening "$tmp/beast.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  beast_port=$(sed -n '1s/.*127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/beast.out")
+  timeout 20 "$ex/example_beast_https_client" localhost "$beast_port" /beast --cafile "$tmp/ca.pem" |
+    grep -q "path: /beast"
+  if [[ -x "$ex/example_asio_https_client" ]]; then
+    timeout 20 "$ex/example_asio_https_client" localhost "$beast_port" /asio --cafile "$tmp/ca.pem" |
+      grep -q "HTTP/1.0 200 OK"
+  else
+    curl -sS --cacert "$tmp/ca.pem" "https://localhost:$beast_port/asio" | grep -q "path: /asio"
+  fi
+  curl -sS --cacert "$tmp/ca.pem" "https://localhost:$beast_port/curl" | grep -q "path: /curl"
+  wait "$beast_pid"
+  echo "examples: beast_https_server served beast_https_client, asio_https_client and curl"
+else
+  echo "examples: Beast examples not built (no boost/beast.hpp); skipped"
+fi
