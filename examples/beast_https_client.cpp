@@ -10,6 +10,9 @@
 //   example_beast_https_client localhost PORT / --cafile ca.pem
 // Prints the status line, the TLS version and cipher, the body's length, then the body.
 // Leaves out: keep-alive and redirects; HTTP/2 (Beast speaks HTTP/1.1 only).
+// Boost 1.74's boost/asio/awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <tls/boost_asio.hpp>

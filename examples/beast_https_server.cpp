@@ -10,6 +10,9 @@
 //   e.g. curl --cacert ca.pem https://localhost:PORT/hello
 // Leaves out: client certificates (ctx.set_verify_mode(tls::CERT_REQUIRED) with
 // load_verify_locations), request bodies, SIGINT handling (net::signal_set).
+// Boost 1.74's boost/asio/awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <tls/boost_asio.hpp>
