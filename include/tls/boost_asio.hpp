@@ -115,3 +115,20 @@ inline bool operator!=(SSLErrc e, const boost::system::error_code& ec) noexcept 
 #include "tls/detail/asio_stream_body.hpp"  // NOLINT(bugprone-suspicious-include)
 #undef TLSCTX_ASIO_HAS_CANCELLATION
 #undef TLSCTX_ASIO_NAMESPACE
+
+#if __has_include(<boost/beast/core/role.hpp>)
+#include <boost/beast/core/role.hpp>
+
+namespace tls::boost_asio {
+/// Beast's websocket::stream ends the TLS layer under it through these, found by ADL as for
+/// beast::ssl_stream: after the websocket close handshake, close_notify both ways.
+template <class NextLayer>
+void teardown(boost::beast::role_type, stream<NextLayer>& s, boost::system::error_code& ec) {
+    s.shutdown(ec);
+}
+template <class NextLayer, class TeardownHandler>
+void async_teardown(boost::beast::role_type, stream<NextLayer>& s, TeardownHandler&& handler) {
+    s.async_shutdown(std::forward<TeardownHandler>(handler));
+}
+}  // namespace tls::boost_asio
+#endif
