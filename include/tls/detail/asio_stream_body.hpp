@@ -297,10 +297,11 @@ class io_op {
                 return finish(self, result_ec_, result_n_);
             }
             // Finished without waiting for anything: a handler must not run inside the
-            // initiating call, so complete through a zero-length read, which the next layer
-            // posts at once (Asio's own ssl engine does the same).
+            // initiating call, so post the rest. (Asio's engine reads zero bytes from the next
+            // layer instead; beast::tcp_stream asserts on a second read in flight, which that
+            // would be while another operation reads.)
             resume_ = resume::deferred;
-            return c.next->async_read_some(net::mutable_buffer(), std::move(self));
+            return net::post(c.next->get_executor(), std::move(self));
         }
     }
 
