@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,30 +32,31 @@ inline tcp::endpoint loopback(std::uint16_t port) {
     return {net::ip::make_address("127.0.0.1"), port};
 }
 
-/// The stream's last_error(), or std::nullopt before a handshake began (the stream then throws
-/// std::logic_error, as tls::Connection's queries do).
+/// The stream's last_error(), or std::nullopt when no TLS call failed (a connect error).
 inline std::optional<tls::ErrorInfo> last_error_of(const Stream& stream) {
-    try {
-        return stream.last_error();
-    } catch (const std::logic_error&) {
+    const tls::ErrorInfo& e = stream.last_error();
+    if (!e.code) {
         return std::nullopt;
     }
+    return e;
 }
 
 /// What a Beast client saw fetching one page: the step that failed (empty when none did) with
 /// its error and the stream's last_error(), or the response and the negotiated facts.
 struct Fetched {
-    std::string failed_step;  ///< "connect", "handshake", "write", "read" or "shutdown"
+    std::string failed_step;  ///< "connect", "handshake", "write" or "read"
     beast::error_code ec;
     std::optional<tls::ErrorInfo> tls_error;  ///< last_error() when a TLS step failed
     http::response<http::string_body> response;
     std::optional<std::string> version;
     std::optional<std::string> cipher;
     bool session_reused = false;
+    /// How the close_notify exchange after the response ended (nullopt: not reached).
+    std::optional<beast::error_code> shutdown_ec;
 };
 
 /// Fetches `target` from 127.0.0.1:port as `host` (verified and sent as SNI) with Beast's
-/// http::async_write / http::async_read, then exchanges close_notify.
+/// http::async_write / http::async_read, then exchanges close_notify (async_shutdown).
 inline Fetched beast_fetch(const tls::Context& ctx, std::uint16_t port, const std::string& host,
                            const std::string& target) {
     net::io_context io;
@@ -86,17 +86,13 @@ inline Fetched beast_fetch(const tls::Context& ctx, std::uint16_t port, const st
                 if (ec) {
                     return fail("write", ec);
                 }
-                http::async_read(stream, buffer, out.response,
-                                 [&](beast::error_code ec, std::size_t) {
-                                     if (ec) {
-                                         return fail("read", ec);
-                                     }
-                                     stream.async_shutdown([&](beast::error_code ec) {
-                                         if (ec) {
-                                             fail("shutdown", ec);
-                                         }
-                                     });
-                                 });
+                http::async_read(
+                    stream, buffer, out.response, [&](beast::error_code ec, std::size_t) {
+                        if (ec) {
+                            return fail("read", ec);
+                        }
+                        stream.async_shutdown([&](beast::error_code ec) { out.shutdown_ec = ec; });
+                    });
             });
         });
     });
