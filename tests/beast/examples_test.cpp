@@ -6,7 +6,10 @@
 // --exit-after, exits by itself.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/more_peers.hpp"
@@ -43,21 +46,19 @@ std::string describe(const ProcessResult& r) {
            "\n--- stderr ---\n" + r.err;
 }
 
-// example_beast_https_server --port 0 with `cert`, ready once it printed its port.
-class BeastServerExample {
+// A server example that prints "listening on 127.0.0.1:PORT" as its first line, ready once it
+// did.
+class ServerExample {
   public:
-    BeastServerExample(const CertFiles& cert, int exit_after)
-        : process_({example("beast_https_server"), "--port", "0", "--cert", cert.chain, "--key",
-                    cert.key, "--exit-after", std::to_string(exit_after)},
-                   Millis(30000)) {
+    explicit ServerExample(std::vector<std::string> argv)
+        : process_(std::move(argv), Millis(30000)) {
         constexpr std::string_view kListening = "listening on 127.0.0.1:";
         auto has_port = [&](const std::string& out, const std::string&) {
             const std::size_t at = out.find(kListening);
             return at != std::string::npos && out.find('\n', at) != std::string::npos;
         };
         if (!process_.wait_for_output(has_port, kPeerTimeout)) {
-            throw std::runtime_error("the Beast server example did not start\n" +
-                                     process_.describe());
+            throw std::runtime_error("the server example did not start\n" + process_.describe());
         }
         const std::string out = process_.stdout_text();
         EXPECT_EQ(out.find(kListening), 0u) << "the port is not on the first line: " << out;
@@ -72,6 +73,14 @@ class BeastServerExample {
     int port_ = 0;
 };
 
+// example_beast_https_server --port 0 with `cert`, exiting after `exit_after` requests.
+class BeastServerExample : public ServerExample {
+  public:
+    BeastServerExample(const CertFiles& cert, int exit_after)
+        : ServerExample({example("beast_https_server"), "--port", "0", "--cert", cert.chain,
+                         "--key", cert.key, "--exit-after", std::to_string(exit_after)}) {}
+};
+
 TEST(StreamExamples, AsioEchoServerSelfTestEchoesAndExchangesCloseNotify) {
     const ProcessResult r = tls::test::run_process({example("asio_echo_server"), "--self-test"});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -79,6 +88,38 @@ TEST(StreamExamples, AsioEchoServerSelfTestEchoesAndExchangesCloseNotify) {
               "asio_echo_server: self-test: 100010 bytes echoed over TLSv1.3; close_notify both "
               "ways\n");
     EXPECT_EQ(r.err, "");
+}
+
+// Python's ssl client: sends a line, reads its echo, then close_notify both ways (unwrap()).
+constexpr const char* kPythonEchoClient = R"(
+import json, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    version = s.version()
+    s.sendall(b"ping from python\n")
+    echo = b""
+    while not echo.endswith(b"\n"):
+        chunk = s.recv(100)
+        if not chunk:
+            break
+        echo += chunk
+    s.unwrap()
+print(json.dumps({"echo": echo.decode(), "version": version}))
+)";
+
+TEST(StreamExamples, AsioEchoServerEchoesForAPythonClientAndAnswersItsCloseNotify) {
+    ServerExample server({example("asio_echo_server"), "--port", "0", "--cert",
+                          pki().localhost().chain, "--key", pki().localhost().key, "--connections",
+                          "1"});
+    const nlohmann::json seen =
+        tls::test::run_python_json(kPythonEchoClient, {server.port(), pki().ca_cert()});
+    const ProcessResult served = server.finish();
+    EXPECT_EQ(seen.at("echo"), "ping from python\n");
+    EXPECT_EQ(seen.at("version"), "TLSv1.3");
+    // unwrap() returned, so the server answered the client's close_notify with its own.
+    EXPECT_EQ(served.exit_code, 0) << describe(served);
+    EXPECT_EQ(served.err, "");
 }
 
 TEST(StreamExamples, BeastClientFetchesFromTheBeastServer) {
