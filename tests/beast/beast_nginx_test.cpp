@@ -63,6 +63,7 @@ TEST(BeastClientToNginx, FetchesThePageAtEachVersionVerifyingByDefault) {
         EXPECT_EQ(seen["cipher"], f.cipher);
         EXPECT_EQ(seen["sni"], "localhost");  // sent without being asked for
         EXPECT_EQ(seen["reused"], ".");
+        EXPECT_FALSE(f.session_reused);
         // nginx answers a close_notify by closing TCP without its own (it marks the connection
         // no_send_shutdown once it read the peer's): the stream reports that as truncation.
         ASSERT_TRUE(f.shutdown_ec.has_value());
