@@ -7,8 +7,8 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
-test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev
-               libbenchmark-dev libboost-dev ca-certificates util-linux iproute2 procps tshark valgrind
+test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev libboost-dev
+               libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
                python3-matplotlib
                # scripts/build-openssl.sh: OpenSSL 3.5 from source, with its certificate compressors
                dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev)
