@@ -328,8 +328,6 @@ int main(int argc, char** argv) {
     if (aa) {
         compare<AsioSide, AsioSide>(p, "asio", "asio_again");
     }
-#ifndef BENCH_ASIO_ONLY
     compare<TlsctxSide, AsioSide>(p, "tlsctx", "asio");
-#endif
     return 0;
 }

@@ -36,9 +36,7 @@
 #include <vector>
 
 #include "harness.hpp"
-#ifndef BENCH_ASIO_ONLY
 #include "tls/boost_asio.hpp"
-#endif
 
 namespace bench_asio {
 
@@ -94,7 +92,6 @@ inline void run_on(Loop& loop, awaitable<void> a) {
 
 // ---- the two sides -----------------------------------------------------------------------------
 
-#ifndef BENCH_ASIO_ONLY
 struct TlsctxSide {
     static constexpr const char* name = "tlsctx";
     using stream_type = tls::boost_asio::stream<tcp::socket>;
@@ -128,7 +125,6 @@ struct TlsctxSide {
     }
     static bool reused(stream_type& s) { return s.session_reused(); }
 };
-#endif
 
 struct AsioSide {
     static constexpr const char* name = "asio";

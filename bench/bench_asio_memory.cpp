@@ -308,13 +308,9 @@ int main(int argc, char** argv) {
     std::printf("{\"connections\": %d, \"openssl\": \"%s\",\n", n,
                 OpenSSL_version(OPENSSL_VERSION));
     // Twice each, alternating: the second pair shows whether the figures are stable.
-#ifndef BENCH_ASIO_ONLY
     measure<TlsctxSide>("tlsctx", n, 16, false);
-#endif
     measure<AsioSide>("asio", n, 16, false);
-#ifndef BENCH_ASIO_ONLY
     measure<TlsctxSide>("tlsctx_again", n, 16, false);
-#endif
     measure<AsioSide>("asio_again", n, 16, true);
     std::printf("}\n");
     return 0;
