@@ -74,10 +74,13 @@ struct Rig {
     std::optional<typename Side::stream_type> bulk_client;
     std::optional<typename Side::stream_type> ping_client;
 
-    Rig(const bench::Config& c, Loop& server, Loop& client)
+    std::string name;
+
+    Rig(const char* rig_name, const bench::Config& c, Loop& server, Loop& client)
         : side(c),
           echo(server.io, tcp::endpoint(net::ip::address_v4::loopback(), 0)),
-          sink(server.io, tcp::endpoint(net::ip::address_v4::loopback(), 0)) {
+          sink(server.io, tcp::endpoint(net::ip::address_v4::loopback(), 0)),
+          name(rig_name) {
         echo.listen(1024);
         net::co_spawn(server.io, accept_echo<Side, 1024>(side, echo, counters), net::detached);
         net::co_spawn(server.io, accept_sink<Side>(side, sink), net::detached);
@@ -185,10 +188,17 @@ struct Params {
     int parallel = 16;
     std::uint64_t bulk_bytes = 256ull << 20;
     int pings = 2000;
+    // Diagnosis (callgrind, perf): run only this scenario (0-3, -1 all) and only this side.
+    int only_scenario = -1;
+    std::string only_side;
 };
 
 template <class Side>
 void one_round(Rig<Side>& r, Loop& server, Loop& client, const Params& p, Series& s, int scenario) {
+    if ((p.only_scenario >= 0 && scenario != p.only_scenario) ||
+        (!p.only_side.empty() && p.only_side != r.name && p.only_side != "both")) {
+        return;
+    }
     switch (scenario) {
         case 0: {
             const Clocks c = handshake_block(r, server, client, p.handshakes, p.parallel, false);
@@ -259,8 +269,8 @@ void compare(const Params& p, const char* a_name, const char* b_name) {
     const bench::Config config = bench_asio::config();
     Loop server;
     Loop client;
-    Rig<A> a(config, server, client);
-    Rig<B> b(config, server, client);
+    Rig<A> a(a_name, config, server, client);
+    Rig<B> b(b_name, config, server, client);
     {
         // A warm-up round, not recorded: first connections fill caches and grow pools.
         Series discard;
@@ -311,10 +321,25 @@ int main(int argc, char** argv) {
             p.pings = 300;
         } else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
             p.rounds = std::atoi(argv[++i]);
+        } else if (std::strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) {
+            p.parallel = std::atoi(argv[++i]);  // concurrent clients in the handshake scenarios
+        } else if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            // Diagnosis: this many handshakes / resumptions / MiB / ping-pongs per block.
+            const int n = std::atoi(argv[++i]);
+            p.handshakes = p.resumes = p.pings = n;
+            p.bulk_bytes = static_cast<std::uint64_t>(n) << 20;
+        } else if (std::strcmp(argv[i], "--only") == 0 && i + 2 < argc) {
+            // Diagnosis: --only SIDE SCENARIO (tlsctx|asio|both, 0 handshake 1 resume 2 bulk 3
+            // ping).
+            p.only_side = argv[++i];
+            p.only_scenario = std::atoi(argv[++i]);
         } else if (std::strcmp(argv[i], "--aa") == 0) {
             aa = true;  // A/A control: Asio against Asio, the method's own noise and bias
         } else {
-            std::fprintf(stderr, "usage: %s [--quick] [--rounds N] [--aa]\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--quick] [--rounds N] [--aa] [--parallel N] [--count N] "
+                         "[--only SIDE SCENARIO]\n",
+                         argv[0]);
             return 2;
         }
     }

@@ -274,7 +274,7 @@ void measure(const char* name, int n, int warmup, bool last) {
     std::printf(
         "  \"%s\": {\"server\": {\"openssl\": %.1f, \"cxx\": %.1f, \"total\": %.1f}, "
         "\"client\": {\"openssl\": %.1f, \"cxx\": %.1f, \"total\": %.1f}, "
-        "\"left_after_close\": {\"server\": %lld, \"client\": %lld}}%s\n",
+        "\"left_after_close\": {\"server\": %lld, \"client\": %lld}, \"sizeof_stream\": %zu}%s\n",
         name, per(held.openssl[kServer], before.openssl[kServer]),
         per(held.cxx[kServer], before.cxx[kServer]),
         per(held.openssl[kServer] + held.cxx[kServer],
@@ -285,7 +285,7 @@ void measure(const char* name, int n, int warmup, bool last) {
             before.openssl[kClient] + before.cxx[kClient]),
         after.openssl[kServer] + after.cxx[kServer] - before.openssl[kServer] - before.cxx[kServer],
         after.openssl[kClient] + after.cxx[kClient] - before.openssl[kClient] - before.cxx[kClient],
-        last ? "" : ",");
+        sizeof(typename Side::stream_type), last ? "" : ",");
     std::fflush(stdout);
     // Nothing may run while the acceptor and the contexts below go.
     client.stop();

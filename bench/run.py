@@ -377,6 +377,11 @@ def asio_rows(data):
                              ratio=stats([x / y for x, y in zip(t, a) if y]), control=None,
                              target="≤ 1.00" if what == "total" else "—",
                              verdict=("PASS" if ok else "MISS") if what == "total" else "—"))
+    t, a = mem.get("tlsctx", {}).get("sizeof_stream"), mem.get("asio", {}).get("sizeof_stream")
+    if t and a:
+        rows.append(dict(id="", unit="bytes", label="sizeof(stream<tcp::socket>) (in the coroutine frame, counted above)",
+                         tlsctx=stats([t]), asio=stats([a]), ratio=stats([t / a]), control=None,
+                         target="—", verdict="—"))
     return rows
 
 
