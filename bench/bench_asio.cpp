@@ -23,6 +23,8 @@
 
 #include <boost/version.hpp>
 
+#include <sys/resource.h>
+
 #include <time.h>
 
 #include <algorithm>
@@ -53,15 +55,36 @@ struct Clocks {
     double client = 0;
     double process = 0;
     double wall = 0;
+    double server_sys = 0;  // of `server`, in the kernel
+    double server_switches =
+        0;  // the server thread's context switches (it slept, or was preempted)
 };
 
-Clocks now(const Loop& server, const Loop& client) {
-    return {seconds(server.clock), seconds(client.clock), seconds(CLOCK_PROCESS_CPUTIME_ID),
-            seconds(CLOCK_MONOTONIC)};
+// The server thread's own getrusage(RUSAGE_THREAD), read on that thread.
+rusage server_usage(Loop& server) {
+    std::promise<rusage> result;
+    net::post(server.io, [&result] {
+        rusage u{};
+        getrusage(RUSAGE_THREAD, &u);
+        result.set_value(u);
+    });
+    return result.get_future().get();
+}
+
+Clocks now(Loop& server, const Loop& client) {
+    const rusage u = server_usage(server);
+    return {seconds(server.clock),
+            seconds(client.clock),
+            seconds(CLOCK_PROCESS_CPUTIME_ID),
+            seconds(CLOCK_MONOTONIC),
+            static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6,
+            static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
 }
 
 Clocks operator-(const Clocks& a, const Clocks& b) {
-    return {a.server - b.server, a.client - b.client, a.process - b.process, a.wall - b.wall};
+    return {a.server - b.server,         a.client - b.client,
+            a.process - b.process,       a.wall - b.wall,
+            a.server_sys - b.server_sys, a.server_switches - b.server_switches};
 }
 
 // One side's servers and long-lived client connections.
@@ -175,10 +198,11 @@ double percentile(std::vector<double> v, double p) {
 
 // Per-round figures of one side.
 struct Series {
-    std::vector<double> hs_server, hs_client, hs_wall;  // full handshakes per second
-    std::vector<double> rs_server, rs_client, rs_wall;  // resumed
-    std::vector<double> bulk_cpu, bulk_wall;            // MiB per second
-    std::vector<double> p50, p99;                       // µs
+    std::vector<double> hs_server, hs_client, hs_wall;         // full handshakes per second
+    std::vector<double> hs_server_sys_us, hs_server_switches;  // per full handshake
+    std::vector<double> rs_server, rs_client, rs_wall;         // resumed
+    std::vector<double> bulk_cpu, bulk_wall;                   // MiB per second
+    std::vector<double> p50, p99;                              // µs
 };
 
 struct Params {
@@ -203,6 +227,8 @@ void one_round(Rig<Side>& r, Loop& server, Loop& client, const Params& p, Series
         case 0: {
             const Clocks c = handshake_block(r, server, client, p.handshakes, p.parallel, false);
             s.hs_server.push_back(p.handshakes / c.server);
+            s.hs_server_sys_us.push_back(c.server_sys * 1e6 / p.handshakes);
+            s.hs_server_switches.push_back(c.server_switches / p.handshakes);
             s.hs_client.push_back(p.handshakes / c.client);
             s.hs_wall.push_back(p.handshakes / c.wall);
             break;
@@ -246,6 +272,8 @@ std::string json_series(const Series& s) {
     std::string o = "{";
     const std::pair<const char*, const std::vector<double>*> fields[] = {
         {"handshake_server_per_cpu_s", &s.hs_server},
+        {"handshake_server_sys_us", &s.hs_server_sys_us},
+        {"handshake_server_switches", &s.hs_server_switches},
         {"handshake_client_per_cpu_s", &s.hs_client},
         {"handshake_per_wall_s", &s.hs_wall},
         {"resume_server_per_cpu_s", &s.rs_server},
