@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "bench_asio.hpp"
+#include "tls/native.hpp"
 
 namespace {
 
@@ -377,6 +378,13 @@ int main(int argc, char** argv) {
         bench::TlsctxEnv t(config);
         bench::RawEnv r(config);
         bench::check_parity(t, r, true);
+        // And the two servers this binary runs send the same number of tickets.
+        TlsctxSide ts(config);
+        AsioSide as(config);
+        if (SSL_CTX_get_num_tickets(tls::native::handle(ts.server_ctx)) != 2 ||
+            SSL_CTX_get_num_tickets(as.server_ctx.native_handle()) != 2) {
+            bench::die("the servers' ticket counts differ");
+        }
     }
     if (aa) {
         compare<AsioSide, AsioSide>(p, "asio", "asio_again");
