@@ -68,7 +68,6 @@ struct stream_core {
     tls::MemoryBIO incoming;  // the peer's ciphertext, for the Object
     tls::MemoryBIO outgoing;  // the Object's ciphertext, for the peer
     tls::Object object;       // made by the first handshake call
-    std::vector<unsigned char> wire_in;
     std::vector<unsigned char> wire_out;
     bool reading = false;  // a transport read is in flight
     bool writing = false;  // a transport write is in flight
@@ -105,17 +104,24 @@ struct stream_core {
         wire_out.resize(outgoing.read(wire_out.data(), wire_out.size()));
     }
 
-    // The peer's bytes (or the end of them) into the Object; false for a transport failure.
+    // Room in the incoming buffer for the next transport read: the socket's bytes land where
+    // the Object reads them, with no copy in between. Together with a partial record still
+    // queued it stays within one chunk, so the buffer does not grow past it.
+    auto read_room() {
+        const std::size_t queued = incoming.pending();
+        const std::size_t len = queued + 4096 < transport_chunk ? transport_chunk - queued : 4096;
+        return net::buffer(incoming.prepare(len), len);
+    }
+
+    // What the transport read (or the end of it) into the Object; false for a transport
+    // failure.
     bool feed(const error_code& ec, std::size_t n) {
+        incoming.commit(ec ? 0 : n);
         if (ec == net::error::eof) {
             incoming.write_eof();  // the Object tells close_notify-then-EOF from truncation
             return true;
         }
-        if (ec) {
-            return false;
-        }
-        incoming.write(wire_in.data(), n);
-        return true;
+        return !ec;
     }
 };
 
@@ -232,6 +238,11 @@ struct write_step {
     }
 };
 
+// A TLS call that failed for good (not "wants I/O").
+inline bool final_failure(const std::error_code& ec) noexcept {
+    return ec && ec != tls::SSLErrc::want_read && ec != tls::SSLErrc::want_write;
+}
+
 // One asynchronous TLS operation (async_compose's implementation object).
 template <class NextLayer, class Step>
 class io_op {
@@ -252,6 +263,12 @@ class io_op {
                     return finish(self, error_code(net::error::operation_aborted), 0);
                 }
                 if (ec) {
+                    // A TLS call that failed for good queued its alert: sending it is best
+                    // effort, and the operation's error is the TLS one (Python's, too).
+                    if (ran_ && final_failure(last_.ec)) {
+                        flush_failed_ = true;
+                        break;
+                    }
                     return finish(self, ec, 0);
                 }
                 break;
@@ -292,7 +309,7 @@ class io_op {
                 last_ = step_(c);
                 ran_ = true;
             }
-            if (c.outgoing.pending() > 0) {
+            if (c.outgoing.pending() > 0 && !(flush_failed_ && final_failure(last_.ec))) {
                 io_started_ = true;
                 if (c.writing) {
                     resume_ = resume::waited_write;
@@ -310,9 +327,8 @@ class io_op {
                     return c.read_gate.async_wait(std::move(self));
                 }
                 c.reading = true;
-                c.wire_in.resize(transport_chunk);
                 resume_ = resume::read;
-                return c.next->async_read_some(net::buffer(c.wire_in), std::move(self));
+                return c.next->async_read_some(c.read_room(), std::move(self));
             }
             if (last_.ec == tls::SSLErrc::want_write) {
                 ran_ = false;  // everything is flushed: the call can go on
@@ -364,8 +380,10 @@ class io_op {
     std::shared_ptr<stream_core<NextLayer>> core_;
     Step step_;
     resume resume_ = resume::start;
-    bool ran_ = false;         // last_ is the result of the TLS call for the current input
-    bool io_started_ = false;  // an asynchronous wait has happened: completing directly is fine
+    bool ran_ = false;  // last_ is the result of the TLS call for the current input
+    bool io_started_ = false;
+    bool flush_failed_ = false;  // the transport refused the alert of a failed TLS call  // an
+                                 // asynchronous wait has happened: completing directly is fine
     step_result last_;
     error_code result_ec_;
     std::size_t result_n_ = 0;
@@ -615,14 +633,15 @@ class stream : public stream_base {
                 error_code ec;
                 detail::net::write(next_, detail::net::buffer(c.wire_out), ec);
                 if (ec) {
-                    return {ec, 0};
+                    // The alert of a failed TLS call is best effort; its error is the TLS one.
+                    return detail::final_failure(r.ec) ? step.complete(r)
+                                                       : std::pair<error_code, std::size_t>{ec, 0};
                 }
                 continue;
             }
             if (r.ec == tls::SSLErrc::want_read) {
-                c.wire_in.resize(detail::transport_chunk);
                 error_code ec;
-                std::size_t n = next_.read_some(detail::net::buffer(c.wire_in), ec);
+                std::size_t n = next_.read_some(c.read_room(), ec);
                 if (!c.feed(ec, n)) {
                     return {ec, 0};
                 }
