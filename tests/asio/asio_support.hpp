@@ -100,7 +100,8 @@ inline std::pair<tcp::socket, tcp::socket> tcp_pair(::asio::io_context& io) {
 }
 
 /// Makes the next close() of `socket` send RST instead of FIN (SO_LINGER with timeout 0).
-inline void set_reset_on_close(tcp::socket& socket) {
+template <class Socket>
+void set_reset_on_close(Socket& socket) {
     socket.set_option(::asio::socket_base::linger(true, 0));
 }
 
