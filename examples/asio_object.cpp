@@ -5,8 +5,9 @@
 // the client sends "hello", reads it back and prints it; both sides exchange close_notify.
 //
 // Run: example_asio_object  (makes its own throw-away CA with tls::pki; prints one line)
-// Leaves out: timeouts (an asio::steady_timer per operation), concurrent reads and writes on one
-// stream (one operation at a time here), and Asio's own ssl::stream, which this replaces.
+// This shows the mechanics of the sans-I/O Object under a completion-based loop. For Asio itself,
+// use the ready-made stream instead (tls/asio.hpp, docs/asio.md): full duplex, every completion
+// token, cancellation, Beast. Left out here: timeouts and concurrent reads and writes.
 #include <asio.hpp>
 #include <tls/pki.hpp>
 #include <tls/tls.hpp>

@@ -26,6 +26,7 @@
 #include <asio/buffer.hpp>
 #include <asio/compose.hpp>
 #include <asio/error.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/version.hpp>
 #include <asio/write.hpp>

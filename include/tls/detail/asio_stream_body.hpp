@@ -87,6 +87,18 @@ struct stream_core {
         object = ctx.wrap_bio(incoming, outgoing, options);
     }
 
+    // Bytes already read from the transport, given to the Object before anything else.
+    template <class ConstBufferSequence>
+    std::size_t prime(const ConstBufferSequence& buffers) {
+        std::size_t n = 0;
+        for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
+             ++it) {
+            net::const_buffer b(*it);
+            n += incoming.write(b.data(), b.size());
+        }
+        return n;
+    }
+
     // Moves everything the Object produced into wire_out.
     void take_output() {
         wire_out.resize(outgoing.pending());
@@ -119,6 +131,20 @@ struct handshake_step {
     }
     std::pair<error_code, std::size_t> complete(const step_result& r) const {
         return {to_net(r.ec), 0};
+    }
+};
+
+// A server handshake that starts from bytes the caller had already read.
+struct buffered_handshake_step {
+    static constexpr bool has_count = true;
+    std::size_t primed = 0;
+
+    template <class Core>
+    step_result operator()(Core& c) const {
+        return handshake_step{}(c);
+    }
+    std::pair<error_code, std::size_t> complete(const step_result& r) const {
+        return {to_net(r.ec), r.ec ? 0 : primed};
     }
 };
 
@@ -297,10 +323,11 @@ class io_op {
                 return finish(self, result_ec_, result_n_);
             }
             // Finished without waiting for anything: a handler must not run inside the
-            // initiating call, so complete through a zero-length read, which the next layer
-            // posts at once (Asio's own ssl engine does the same).
+            // initiating call, so post the rest. (Asio's engine reads zero bytes from the next
+            // layer instead; beast::tcp_stream asserts on a second read in flight, which that
+            // would be while another operation reads.)
             resume_ = resume::deferred;
-            return c.next->async_read_some(net::mutable_buffer(), std::move(self));
+            return net::post(c.next->get_executor(), std::move(self));
         }
     }
 
@@ -442,6 +469,38 @@ class stream : public stream_base {
         core_->start(type, server_hostname);
         return async_run<void(error_code)>(detail::handshake_step{},
                                            std::forward<CompletionToken>(token));
+    }
+
+    /// Asio's buffered handshake: a server that already read the start of the connection (to
+    /// tell TLS from plaintext, as Beast's detect_ssl does) hands those bytes in first. Returns,
+    /// or completes with `void(error_code, std::size_t)` and, the count of them taken (all).
+    template <
+        class ConstBufferSequence,
+        class = std::enable_if_t<detail::net::is_const_buffer_sequence<ConstBufferSequence>::value>>
+    std::size_t handshake(handshake_type type, const ConstBufferSequence& buffers) {
+        error_code ec;
+        std::size_t n = handshake(type, buffers, ec);
+        throw_on_error(ec);
+        return n;
+    }
+    template <
+        class ConstBufferSequence,
+        class = std::enable_if_t<detail::net::is_const_buffer_sequence<ConstBufferSequence>::value>>
+    std::size_t handshake(handshake_type type, const ConstBufferSequence& buffers, error_code& ec) {
+        core_->start(type, std::string_view());
+        auto [e, n] = run_sync(detail::buffered_handshake_step{core_->prime(buffers)});
+        ec = e;
+        return n;
+    }
+    template <
+        class ConstBufferSequence, class CompletionToken,
+        class = std::enable_if_t<detail::net::is_const_buffer_sequence<ConstBufferSequence>::value>>
+    auto async_handshake(handshake_type type, const ConstBufferSequence& buffers,
+                         CompletionToken&& token) {
+        core_->start(type, std::string_view());
+        return async_run<void(error_code, std::size_t)>(
+            detail::buffered_handshake_step{core_->prime(buffers)},
+            std::forward<CompletionToken>(token));
     }
 
     // --- Data ---
