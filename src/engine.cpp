@@ -362,6 +362,18 @@ std::optional<std::string> Engine::selected_alpn_protocol() const {
     return std::string(reinterpret_cast<const char*>(data), len);
 }
 
+Engine::~Engine() {
+    // SSL_free applies TLS 1.0's rule that a connection closed without close_notify makes its
+    // session unresumable: it drops it from the cache and flags the SSL_SESSION, which the
+    // Session a user took with session() shares. TLS 1.1 dropped the rule (RFC 5246, 7.2.1), and
+    // an Asio stream or Object destroyed after a clean exchange, or a server whose client just
+    // hung up, would otherwise lose resumption. A fatal error still discards the session
+    // (OpenSSL removes it when the error happens).
+    if (ssl_ && !fatal_ && handshake_done()) {
+        SSL_set_shutdown(ssl_.get(), SSL_get_shutdown(ssl_.get()) | SSL_SENT_SHUTDOWN);
+    }
+}
+
 Session Engine::session() const {
     ossl::SessionPtr s(SSL_get1_session(ssl_.get()));
     // A TLS 1.3 client has nothing to resume with until the server's NewSessionTicket, which

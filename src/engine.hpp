@@ -31,6 +31,9 @@ class Engine {
     // std::invalid_argument for a client with check_hostname and no server_hostname.
     Engine(std::shared_ptr<ContextState> context, bool server_side,
            std::string_view server_hostname, const Session& session = Session());
+    // Keeps the session of a connection that ended without close_notify but without a fatal
+    // error resumable (see engine.cpp).
+    ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 

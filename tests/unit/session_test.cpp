@@ -161,6 +161,37 @@ TEST_P(ResumptionTest, SessionSetBeforeTheHandshakeOfAnInMemoryObjectResumes) {
     EXPECT_TRUE(s.object.session_reused());
 }
 
+// OpenSSL's SSL_free marks the session of a connection that ended without close_notify
+// unresumable (TLS 1.0's rule, dropped by RFC 5246 7.2.1), also the copy the user holds: an Asio
+// stream or Object destroyed without unwrap() lost resumption. tlsctx keeps it, unless the
+// connection failed.
+TEST_P(ResumptionTest, SessionOfObjectsDestroyedWithoutCloseNotifyStillResumes) {
+    const Resumption kind = GetParam();
+    tls::Context server = server_for(kind);
+    tls::Context client = client_for(kind);
+    tls::Session session;
+    {
+        tls::test::feature::Endpoint c, s;
+        c.object = client.wrap_bio(c.incoming, c.outgoing, tls::WrapOptions::client("localhost"));
+        s.object = server.wrap_bio(s.incoming, s.outgoing, tls::WrapOptions::server());
+        ASSERT_FALSE(tls::test::feature::pump_handshake(c, s));
+        ASSERT_EQ(s.object.write("hi", 2), 2u);
+        tls::test::feature::transfer(s, c);
+        char buf[8];
+        ASSERT_EQ(c.object.read(buf, sizeof buf), 2u);  // takes in TLS 1.3's tickets too
+        session = c.object.session();
+        ASSERT_TRUE(session.is_resumable());
+    }  // both Objects freed here, no close_notify either way
+    EXPECT_TRUE(session.is_resumable());
+    tls::test::feature::Endpoint c, s;
+    c.object = client.wrap_bio(c.incoming, c.outgoing, tls::WrapOptions::client("localhost"));
+    s.object = server.wrap_bio(s.incoming, s.outgoing, tls::WrapOptions::server());
+    c.object.set_session(session);
+    ASSERT_FALSE(tls::test::feature::pump_handshake(c, s));
+    EXPECT_TRUE(c.object.session_reused());
+    EXPECT_TRUE(s.object.session_reused());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllKinds, ResumptionTest,
                          ::testing::Values(Resumption::tls12_session_id, Resumption::tls12_ticket,
                                            Resumption::tls13_ticket),

@@ -232,6 +232,11 @@ struct write_step {
     }
 };
 
+// A TLS call that failed for good (not "wants I/O").
+inline bool final_failure(const std::error_code& ec) noexcept {
+    return ec && ec != tls::SSLErrc::want_read && ec != tls::SSLErrc::want_write;
+}
+
 // One asynchronous TLS operation (async_compose's implementation object).
 template <class NextLayer, class Step>
 class io_op {
@@ -252,6 +257,12 @@ class io_op {
                     return finish(self, error_code(net::error::operation_aborted), 0);
                 }
                 if (ec) {
+                    // A TLS call that failed for good queued its alert: sending it is best
+                    // effort, and the operation's error is the TLS one (Python's, too).
+                    if (ran_ && final_failure(last_.ec)) {
+                        flush_failed_ = true;
+                        break;
+                    }
                     return finish(self, ec, 0);
                 }
                 break;
@@ -292,7 +303,7 @@ class io_op {
                 last_ = step_(c);
                 ran_ = true;
             }
-            if (c.outgoing.pending() > 0) {
+            if (c.outgoing.pending() > 0 && !(flush_failed_ && final_failure(last_.ec))) {
                 io_started_ = true;
                 if (c.writing) {
                     resume_ = resume::waited_write;
@@ -364,8 +375,10 @@ class io_op {
     std::shared_ptr<stream_core<NextLayer>> core_;
     Step step_;
     resume resume_ = resume::start;
-    bool ran_ = false;         // last_ is the result of the TLS call for the current input
-    bool io_started_ = false;  // an asynchronous wait has happened: completing directly is fine
+    bool ran_ = false;  // last_ is the result of the TLS call for the current input
+    bool io_started_ = false;
+    bool flush_failed_ = false;  // the transport refused the alert of a failed TLS call  // an
+                                 // asynchronous wait has happened: completing directly is fine
     step_result last_;
     error_code result_ec_;
     std::size_t result_n_ = 0;
@@ -615,7 +628,9 @@ class stream : public stream_base {
                 error_code ec;
                 detail::net::write(next_, detail::net::buffer(c.wire_out), ec);
                 if (ec) {
-                    return {ec, 0};
+                    // The alert of a failed TLS call is best effort; its error is the TLS one.
+                    return detail::final_failure(r.ec) ? step.complete(r)
+                                                       : std::pair<error_code, std::size_t>{ec, 0};
                 }
                 continue;
             }
