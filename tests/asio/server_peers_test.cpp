@@ -4,6 +4,7 @@
 // io_context with the server stream.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -197,6 +198,90 @@ TEST(AsioServerStream, ServesPythonSslClientAndExchangesCloseNotify) {
         EXPECT_EQ(client->value("read_end", ""), "close_notify") << client->dump();
         EXPECT_EQ(client->value("shutdown", ""), "clean") << client->dump();
     }
+}
+
+// --- the buffered handshake: bytes read before the stream existed (Beast's detect_ssl)
+// ------------
+
+/// Reads at least `n` bytes of the connection raw, as a protocol detector does (bounded).
+std::string read_raw(::asio::io_context& io, tcp::socket& socket, std::size_t n) {
+    auto buf = std::make_shared<std::string>(n, '\0');
+    auto o = std::make_shared<IoOutcome>();
+    ::asio::async_read(socket, ::asio::buffer(*buf), record(o));
+    if (!run_until(io, [&] { return o->done(); }) || std::get<0>(*o->result)) {
+        ADD_FAILURE() << "no bytes from the client";
+        return {};
+    }
+    return *buf;
+}
+
+TEST(AsioServerStream, BufferedAsyncHandshakeTakesTheBytesADetectorAlreadyRead) {
+    ::asio::io_context io;
+    tcp::acceptor acceptor = loopback_acceptor(io);
+    OpensslClientOptions o;
+    o.port = port_of(acceptor);
+    o.cafile = pki().ca_cert();
+    o.input = "detected\n";
+    std::optional<OpensslClientResult> client;
+    Background peer([&] { client = tls::test::run_openssl_client(o); });
+
+    auto socket = std::make_shared<tcp::socket>(io);
+    auto accepted = std::make_shared<EcOutcome>();
+    acceptor.async_accept(*socket, record(accepted));
+    ASSERT_FALSE(error_of(io, accepted));
+    // The record header and a little more: a handshake record (22) of TLS.
+    const std::string head = read_raw(io, *socket, 11);
+    ASSERT_EQ(head.size(), 11U);
+    ASSERT_EQ(head[0], 22);
+    ASSERT_EQ(head[5], 1);  // ClientHello
+    Stream s(std::move(*socket), server_context());
+    auto hs = std::make_shared<IoOutcome>();
+    s.async_handshake(Stream::server, ::asio::buffer(head), record(hs));
+    ASSERT_TRUE(run_until(io, [&] { return hs->done(); }));
+    ASSERT_FALSE(std::get<0>(*hs->result)) << s.last_error().message;
+    EXPECT_EQ(std::get<1>(*hs->result), head.size());
+    EXPECT_EQ(read_until(io, s, "\n").data, "detected\n");
+    ASSERT_FALSE(write_all(io, s, "seen\n"));
+    EXPECT_FALSE(shutdown(io, s)) << s.last_error().message;
+    peer.join();
+    ASSERT_TRUE(client);
+    EXPECT_EQ(client->verify_code, 0L);
+    EXPECT_TRUE(contains(client->process.out, "seen"));
+}
+
+TEST(AsioServerStream, BufferedSyncHandshakeWithPythonClient) {
+    ::asio::io_context io;
+    tcp::acceptor acceptor = loopback_acceptor(io);
+    PythonClientOptions o;
+    o.port = port_of(acceptor);
+    o.cafile = pki().ca_cert();
+    std::optional<nlohmann::json> client;
+    Background peer([&] { client = tls::test::run_python_client(o); });
+
+    tcp::socket socket(io);
+    auto accepted = std::make_shared<EcOutcome>();
+    acceptor.async_accept(socket, record(accepted));
+    ASSERT_FALSE(error_of(io, accepted));
+    Watchdog dog(socket.native_handle(), kPeerTimeout);
+    std::array<char, 3> head{};
+    ::asio::read(socket, ::asio::buffer(head));
+    ASSERT_EQ(head[0], 22);
+    Stream s(std::move(socket), server_context());
+    EXPECT_EQ(s.handshake(Stream::server, ::asio::buffer(head)), head.size());
+    EXPECT_EQ(s.version(), "TLSv1.3");
+    std::string line;
+    std::array<char, 64> buf{};
+    while (line.find('\n') == std::string::npos) {
+        line.append(buf.data(), s.read_some(::asio::buffer(buf)));
+    }
+    EXPECT_EQ(line, "ping\n");
+    ::asio::write(s, ::asio::buffer(std::string("pong\n")));
+    s.shutdown();
+    EXPECT_FALSE(dog.fired());
+    peer.join();
+    ASSERT_TRUE(client);
+    EXPECT_EQ(client->value("received", ""), "pong\n") << client->dump();
+    EXPECT_EQ(client->value("shutdown", ""), "clean") << client->dump();
 }
 
 }  // namespace
