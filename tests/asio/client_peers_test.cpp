@@ -135,8 +135,7 @@ TEST(AsioClientStream, ResumesAnOpensslServerSessionTakenAfterTheFirstRead) {
         EXPECT_TRUE(session.has_ticket());
         ASSERT_FALSE(write_all(io, *s, "CLOSE\n"));
         EXPECT_EQ(read_to_end(io, *s).ec, ::asio::error::eof);
-        // Our close_notify in return: a connection that did not send one is "bad" to OpenSSL,
-        // which then marks its session not resumable when the connection is freed.
+        // Our close_notify in return: the clean end s_server waits for before it exits.
         EXPECT_FALSE(shutdown(io, *s)) << s->last_error().message;
         EXPECT_TRUE(session.is_resumable());
     }
@@ -226,8 +225,8 @@ TEST(AsioClientStream, GetsNginxsPageAndResumesItsSessionOnTheSecondConnection) 
         EXPECT_TRUE(contains(r.data, "alpn=http/1.1\nsni=localhost\n")) << r.data;
         session = s->session();
         ASSERT_FALSE(session.empty());
-        // Our close_notify keeps the session resumable (see the test below). nginx may have
-        // closed the socket already: whether the write reached it does not matter here.
+        // Our close_notify, the clean end. nginx may have closed the socket already: whether
+        // the write reached it does not matter here.
         (void)shutdown(io, *s);
     }
     ASSERT_TRUE(session.is_resumable());
@@ -240,10 +239,9 @@ TEST(AsioClientStream, GetsNginxsPageAndResumesItsSessionOnTheSecondConnection) 
     EXPECT_TRUE(contains(r.data, "protocol=TLSv1.3\nreused=r\n")) << r.data;
 }
 
-// Found by this suite (notes/asio-bugs-tests.md): the stream is destroyed after the peer's
-// close_notify but without our own. OpenSSL's SSL_free then treats the connection as bad
-// (ssl_clear_bad_session: SSL_SENT_SHUTDOWN unset) and marks the very SSL_SESSION that
-// tls::Session shares not resumable; tls::Socket::close() avoids this by sending close_notify.
+// The stream is destroyed after the peer's close_notify but without sending its own: OpenSSL's
+// SSL_free used to mark the SSL_SESSION the user's tls::Session shares not resumable (found by
+// this suite, notes/asio-bugs-tests.md; the engine keeps it resumable since main 91bf40e).
 TEST(AsioClientStream, ASessionTakenAfterTheFirstReadSurvivesDestroyingTheStream) {
     Nginx nginx;
     const tls::Context ctx = client_context();
