@@ -116,4 +116,31 @@ TEST(AsioStreamPair, WriteSomeTakesAtMostOneRecordAndAsyncWriteTakesAll) {
     EXPECT_TRUE(got == big);
 }
 
+TEST(AsioStreamPair, AReadThatNeedsNoIoStillCompletesOutsideTheInitiatingCall) {
+    ::asio::io_context io;
+    StreamPair p = handshaken_pair(io);
+    ASSERT_TRUE(p.client);
+    ASSERT_FALSE(write_all(io, *p.server, "abcdef"));
+    std::array<char, 2> small{};
+    auto first = std::make_shared<IoOutcome>();
+    p.client->async_read_some(::asio::buffer(small), record(first));
+    ASSERT_TRUE(run_until(io, [&] { return first->done(); }));
+    ASSERT_EQ(std::get<1>(*first->result), 2U);
+    ASSERT_EQ(p.client->pending(), 4U);  // decrypted, waiting: the next read needs no I/O
+    // Asio's rule: a handler never runs inside the call that started its operation.
+    bool initiating = true;
+    bool ran_inside = false;
+    auto second = std::make_shared<IoOutcome>();
+    p.client->async_read_some(::asio::buffer(small),
+                              [&, second](std::error_code ec, std::size_t n) {
+                                  ran_inside = initiating;
+                                  record(second)(ec, n);
+                              });
+    initiating = false;
+    EXPECT_FALSE(second->done());
+    ASSERT_TRUE(run_until(io, [&] { return second->done(); }));
+    EXPECT_FALSE(ran_inside);
+    EXPECT_EQ(std::string(small.data(), std::get<1>(*second->result)), "cd");
+}
+
 }  // namespace
