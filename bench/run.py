@@ -312,6 +312,108 @@ def run_callgrind(build, env, tmp):
     return instr, breakdown, overhead, total
 
 
+# ---- tls::boost_asio::stream against boost::asio::ssl::stream (issue 13) -----------------------
+
+# Rows: key in tlsctx_bench_asio's JSON, label, unit, target on the median of the per-round
+# tlsctx/asio ratios (">=" for rates, "<=" for latencies), or None (reported only).
+ASIO_ROWS = [
+    ("A1", "handshake_server_per_cpu_s", "Full handshakes, server (per server-thread CPU-second)",
+     "handshakes/s", (">=", 1.00)),
+    ("A1c", "handshake_client_per_cpu_s", "Full handshakes, client (per client-thread CPU-second)",
+     "handshakes/s", None),
+    ("A1w", "handshake_per_wall_s", "Full handshakes, wall clock (16 clients)", "handshakes/s", None),
+    ("A2", "resume_server_per_cpu_s", "Resumed handshakes (TLS 1.3 ticket), server", "handshakes/s",
+     (">=", 1.00)),
+    ("A2c", "resume_client_per_cpu_s", "Resumed handshakes, client", "handshakes/s", None),
+    ("A2w", "resume_per_wall_s", "Resumed handshakes, wall clock (16 clients)", "handshakes/s", None),
+    ("A3", "bulk_mib_per_cpu_s", "Bulk, 16 KiB writes (per process CPU-second, both ends)",
+     "MiB per CPU-s", (">=", 1.00)),
+    ("A3w", "bulk_mib_per_wall_s", "Bulk, 16 KiB writes, wall clock", "MiB/s", None),
+    ("A4", "pingpong_p50_us", "Ping-pong 64 B, p50 latency (lower is better)", "µs", None),
+    ("A4'", "pingpong_p99_us", "Ping-pong 64 B, p99 latency (lower is better)", "µs", ("<=", 1.00)),
+]
+
+
+def run_asio(build, quick, env):
+    """tlsctx_bench_asio (tlsctx vs Asio, and the Asio-vs-Asio control) and
+    tlsctx_bench_asio_memory; None when they were not built (no Boost headers)."""
+    exe = os.path.join(build, "bench", "tlsctx_bench_asio")
+    mem = os.path.join(build, "bench", "tlsctx_bench_asio_memory")
+    if not (os.access(exe, os.X_OK) and os.access(mem, os.X_OK)):
+        log("no tlsctx_bench_asio: Boost headers missing at configure time (Debian: libboost-dev)")
+        return None
+    mode = ["--quick"] if quick else []
+    out = dict(main=json.loads(run([exe] + mode, env=env)))
+    out["aa"] = json.loads(run([exe, "--aa"] + mode + ([] if quick else ["--rounds", "5"]), env=env))
+    out["memory"] = json.loads(run([mem, "50" if quick else "500"], env=env))
+    return out
+
+
+def asio_rows(data):
+    rows = []
+    main, aa = data["main"], data["aa"]
+    for rid, key, label, unit, target in ASIO_ROWS:
+        t, a = main["tlsctx"][key], main["asio"][key]
+        ratio = stats([x / y for x, y in zip(t, a) if y])
+        control = stats([x / y for x, y in zip(aa["asio_again"][key], aa["asio"][key]) if y])
+        verdict = "—"
+        if target:
+            op, value = target
+            ok = ratio is not None and (ratio["median"] >= value if op == ">=" else ratio["median"] <= value)
+            verdict = "PASS" if ok else "MISS"
+        rows.append(dict(id=rid, label=label, unit=unit, tlsctx=stats(t), asio=stats(a), ratio=ratio,
+                         control=control, target="%s %.2f" % ({">=": "≥", "<=": "≤"}[target[0]], target[1]) if target else "—", verdict=verdict))
+    mem = data["memory"]
+    for end in ["server", "client"]:
+        for what in ["total", "openssl", "cxx"]:
+            t = [mem[k][end][what] for k in ("tlsctx", "tlsctx_again") if k in mem]
+            a = [mem[k][end][what] for k in ("asio", "asio_again") if k in mem]
+            ok = max(t) <= min(a) if t and a else False
+            rows.append(dict(id="A5" if what == "total" else "", unit="bytes",
+                             label="Heap per idle connection, %s end%s" % (
+                                 end, "" if what == "total" else ", of which " +
+                                 ("OpenSSL" if what == "openssl" else "C++ (operator new)")),
+                             tlsctx=stats(t), asio=stats(a),
+                             ratio=stats([x / y for x, y in zip(t, a) if y]), control=None,
+                             target="≤ 1.00" if what == "total" else "—",
+                             verdict=("PASS" if ok else "MISS") if what == "total" else "—"))
+    t, a = mem.get("tlsctx", {}).get("sizeof_stream"), mem.get("asio", {}).get("sizeof_stream")
+    if t and a:
+        rows.append(dict(id="", unit="bytes", label="sizeof(stream<tcp::socket>) (in the coroutine frame, counted above)",
+                         tlsctx=stats([t]), asio=stats([a]), ratio=stats([t / a]), control=None,
+                         target="—", verdict="—"))
+    return rows
+
+
+def render_asio(report):
+    data = report.get("asio")
+    if not data:
+        return ["### tls::boost_asio::stream against boost::asio::ssl::stream (issue 13)", "",
+                "Not run: `tlsctx_bench_asio` was not built (Boost headers missing).", ""]
+    m, mem = data["main"], data["memory"]
+    L = ["### tls::boost_asio::stream against boost::asio::ssl::stream (issue 13)", "",
+         "Boost %s (Asio), %s, one process, loopback TCP; %s and %s on both ends, the same ECDSA "
+         "P-256 certificate, 2 tickets per full handshake; both clients verify the chain and the "
+         "host name. %d rounds (plus one warm-up) alternating which side goes first; per round "
+         "%d full handshakes and %d resumptions by %d concurrent clients, %d MiB of 16 KiB writes, "
+         "%d ping-pongs. Ratios are tlsctx/Asio per round, median (min–max); the A/A column is "
+         "Asio against Asio in a separate run of %d rounds (the method's own noise). Memory: %d "
+         "idle connections at once, each end waiting in `async_read_some`." % (
+             m["boost"].replace("_", "."), m["openssl"], m["suite"], m["group"], m["rounds"],
+             m["handshakes"], m["resumes"], m["parallel"], m["bulk_bytes"] >> 20, m["pings"],
+             data["aa"]["rounds"], mem["connections"]), "",
+         "| # | What | unit | Asio | tlsctx | tlsctx/Asio median (min–max) | A/A control | target | verdict |",
+         "|---|---|---|---|---|---|---|---|---|"]
+    for r in report["asio_rows"]:
+        digits = 1 if r["unit"] == "µs" else 0
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["id"], r["label"], r["unit"], fmt(r["asio"]["median"] if r["asio"] else None, digits),
+            fmt(r["tlsctx"]["median"] if r["tlsctx"] else None, digits), ratio_text(r["ratio"]),
+            ratio_text(r["control"]), r["target"], r["verdict"]))
+    L.append("")
+    return L
+
+
 # ---- report ------------------------------------------------------------------------------------
 
 
@@ -498,6 +600,7 @@ def render(report):
             r["label"], fmt(r["raw_norelease"]), fmt(r["raw"]), fmt(r["tlsctx"]), r["overhead"],
             fmt(r["cxx"]), r["target"], r["verdict"]))
     L.append("")
+    L.extend(render_asio(report))
     if report.get("speed"):
         sp, lim = report["speed"], report["limits"]
         L.append("### The crypto limit (`openssl speed`, one core)")
@@ -711,6 +814,8 @@ def main():
     t0 = phase("memory", t0)
     python = None if args.no_python else run_python(build, pki, 1 if quick else 4, 0.02 if quick else 0.2, env)
     t0 = phase("Python rounds", t0)
+    asio = run_asio(build, quick, env)
+    t0 = phase("Asio", t0)
     speed = None if quick else run_speed(1)
     limits = limits_from_speed(speed) if speed else {}
     t0 = phase("openssl speed", t0)
@@ -728,7 +833,8 @@ def main():
                             load_end=load_end, elapsed=time.time() - start),
                   rows=build_rows(runs, python, instr, limits), memory=memory_rows(mem), speed=speed,
                   limits=limits, breakdown=breakdown, overhead=overhead, instr=instr,
-                  instr_handshake_total=total, python=python, memory_raw=mem, failed=failed)
+                  instr_handshake_total=total, python=python, memory_raw=mem, failed=failed,
+                  asio=asio, asio_rows=asio_rows(asio) if asio else [])
     if speed and "ecdsap256_sign" in speed:
         raw = next(r for r in report["rows"] if r["id"] == "1a")["raw"]
         pk_time = (1 / speed["ecdsap256_sign"] + 2 / speed["ecdsap256_verify"] + 4 / speed["x25519"])

@@ -2,6 +2,10 @@
 
 #include <openssl/bio.h>
 
+#include <memory>
+#include <new>
+
+#include "byte_queue.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 
@@ -16,18 +20,106 @@ void BioRelease::operator()(void* bio) const noexcept {
 
 namespace {
 
+using detail::ByteQueue;
+
+ByteQueue* queue_of(BIO* bio) noexcept {
+    return static_cast<ByteQueue*>(BIO_get_data(bio));
+}
+
+// BIO_s_mem's contract, which OpenSSL's record layer relies on: an empty queue asks to retry
+// until the transport has ended, then reads as end of stream and BIO_eof() says so.
+int queue_write(BIO* bio, const char* data, size_t len, size_t* written) noexcept {
+    BIO_clear_retry_flags(bio);
+    try {
+        queue_of(bio)->append(data, len);
+    } catch (const std::bad_alloc&) {
+        *written = 0;
+        return 0;
+    }
+    *written = len;
+    return 1;
+}
+
+int queue_read(BIO* bio, char* data, size_t len, size_t* read) noexcept {
+    BIO_clear_retry_flags(bio);
+    ByteQueue* q = queue_of(bio);
+    *read = q->take(data, len);
+    if (*read == 0 && len > 0) {
+        if (!q->eof) {
+            BIO_set_retry_read(bio);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+long queue_ctrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) noexcept {
+    ByteQueue* q = queue_of(bio);
+    switch (cmd) {
+        case BIO_CTRL_PENDING:
+            return static_cast<long>(q->size());
+        case BIO_CTRL_EOF:
+            return q->eof && q->size() == 0 ? 1 : 0;
+        case BIO_CTRL_RESET:
+            q->clear();
+            return 1;
+        case BIO_CTRL_FLUSH:  // nothing is ever held back
+            return 1;
+        default:  // WPENDING, kTLS, MTU, ...: nothing, which OpenSSL reads as "not available"
+            return 0;
+    }
+}
+
+int queue_create(BIO* bio) noexcept {
+    try {
+        // The BIO owns its queue from here on: queue_destroy takes it back.
+        BIO_set_data(bio, std::make_unique<ByteQueue>().release());
+    } catch (const std::bad_alloc&) {
+        return 0;
+    }
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+int queue_destroy(BIO* bio) noexcept {
+    std::unique_ptr<ByteQueue> owned(queue_of(bio));
+    BIO_set_data(bio, nullptr);
+    BIO_set_init(bio, 0);
+    return 1;
+}
+
+// Created once and never modified afterwards; BIO_METHODs are shared by every BIO of their kind.
+const BIO_METHOD* queue_method() {
+    static const BIO_METHOD* method = [] {
+        BIO_METHOD* m =
+            BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlsctx memory BIO");
+        if (m == nullptr) {
+            return static_cast<BIO_METHOD*>(nullptr);
+        }
+        BIO_meth_set_write_ex(m, queue_write);
+        BIO_meth_set_read_ex(m, queue_read);
+        BIO_meth_set_ctrl(m, queue_ctrl);
+        BIO_meth_set_create(m, queue_create);
+        BIO_meth_set_destroy(m, queue_destroy);
+        return m;
+    }();
+    return method;
+}
+
 BIO* as_bio(const std::unique_ptr<void, detail::BioRelease>& p) noexcept {
     return static_cast<BIO*>(p.get());
 }
 
 }  // namespace
 
-MemoryBIO::MemoryBIO() : bio_(BIO_new(BIO_s_mem())) {
+MemoryBIO::MemoryBIO() {
+    const BIO_METHOD* method = queue_method();
+    if (method != nullptr) {
+        bio_.reset(BIO_new(method));
+    }
     if (bio_ == nullptr) {
         ossl::throw_error("MemoryBIO", "cannot allocate a memory BIO");
     }
-    // An empty buffer means "no data yet" (retry), not end of stream, until write_eof().
-    BIO_set_mem_eof_return(as_bio(bio_), -1);
 }
 
 MemoryBIO::~MemoryBIO() = default;
@@ -35,19 +127,11 @@ MemoryBIO::MemoryBIO(MemoryBIO&& other) noexcept = default;
 MemoryBIO& MemoryBIO::operator=(MemoryBIO&& other) noexcept = default;
 
 std::size_t MemoryBIO::pending() const noexcept {
-    return bio_ != nullptr ? BIO_ctrl_pending(as_bio(bio_)) : 0;
+    return bio_ != nullptr ? queue_of(as_bio(bio_))->size() : 0;
 }
 
 std::size_t MemoryBIO::read(void* buffer, std::size_t len) noexcept {
-    if (bio_ == nullptr || len == 0) {
-        return 0;
-    }
-    std::size_t n = 0;
-    if (BIO_read_ex(as_bio(bio_), buffer, len, &n) != 1) {
-        ossl::clear_errors();
-        return 0;
-    }
-    return n;
+    return bio_ != nullptr ? queue_of(as_bio(bio_))->take(buffer, len) : 0;
 }
 
 std::string MemoryBIO::read(std::size_t max_len) {
@@ -57,28 +141,42 @@ std::string MemoryBIO::read(std::size_t max_len) {
     return out;
 }
 
+namespace {
+
+void check_writable(const std::unique_ptr<void, detail::BioRelease>& bio, bool eof_written,
+                    const char* operation) {
+    if (eof_written) {
+        throw SSLError(SSLErrc::ssl, std::string(operation) + ": cannot write() after write_eof()");
+    }
+    if (bio == nullptr) {
+        throw SSLError(SSLErrc::ssl,
+                       std::string(operation) + ": the MemoryBIO is empty (moved from)");
+    }
+}
+
+}  // namespace
+
 std::size_t MemoryBIO::write(const void* data, std::size_t len) {
-    if (eof_written_) {
-        throw SSLError(SSLErrc::ssl, "MemoryBIO.write: cannot write() after write_eof()");
+    check_writable(bio_, eof_written_, "MemoryBIO.write");
+    queue_of(as_bio(bio_))->append(data, len);
+    return len;
+}
+
+void* MemoryBIO::prepare(std::size_t len) {
+    check_writable(bio_, eof_written_, "MemoryBIO.prepare");
+    return queue_of(as_bio(bio_))->reserve(len);
+}
+
+void MemoryBIO::commit(std::size_t len) noexcept {
+    if (bio_ != nullptr && !eof_written_) {
+        queue_of(as_bio(bio_))->commit(len);
     }
-    if (bio_ == nullptr) {
-        throw SSLError(SSLErrc::ssl, "MemoryBIO.write: the MemoryBIO is empty (moved from)");
-    }
-    if (len == 0) {
-        return 0;
-    }
-    std::size_t n = 0;
-    if (BIO_write_ex(as_bio(bio_), data, len, &n) != 1 || n != len) {
-        ossl::throw_error("MemoryBIO.write", "cannot append to the memory BIO");
-    }
-    return n;
 }
 
 void MemoryBIO::write_eof() noexcept {
     eof_written_ = true;
     if (bio_ != nullptr) {
-        // Reading an empty buffer now reports end of stream (0) instead of "retry".
-        BIO_set_mem_eof_return(as_bio(bio_), 0);
+        queue_of(as_bio(bio_))->eof = true;
     }
 }
 

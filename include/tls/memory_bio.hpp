@@ -43,11 +43,20 @@ class TLS_API MemoryBIO {
     /// @throws SSLError after write_eof() (Python: "cannot write() after write_eof()").
     std::size_t write(const void* data, std::size_t len);
     std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
+    /// Room for `len` more bytes at the end of the buffer, for a transport to read into directly
+    /// instead of through write()'s copy (an Asio stream reads the socket straight into it);
+    /// commit() then appends the part that was filled. Valid until commit(), write() or the next
+    /// prepare(); reading from the buffer in between is fine. @throws SSLError as write() does,
+    /// std::bad_alloc.
+    void* prepare(std::size_t len);
+    /// Appends the first `len` bytes of the room prepare() gave (at most what it gave).
+    void commit(std::size_t len) noexcept;
     /// Python: `write_eof()`: the transport has ended; reading past the buffered bytes then
     /// reports EOF instead of "want read".
     void write_eof() noexcept;
 
-    /// The `BIO*`, as `void*`.
+    /// The `BIO*`, as `void*`: tlsctx's own memory BIO method (BIO_s_mem's behaviour without
+    /// its zero-filling), not BIO_s_mem itself, so BIO_get_mem_data() does not apply.
     void* native_handle() const noexcept { return bio_.get(); }
 
   private:

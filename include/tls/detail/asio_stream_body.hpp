@@ -68,7 +68,6 @@ struct stream_core {
     tls::MemoryBIO incoming;  // the peer's ciphertext, for the Object
     tls::MemoryBIO outgoing;  // the Object's ciphertext, for the peer
     tls::Object object;       // made by the first handshake call
-    std::vector<unsigned char> wire_in;
     std::vector<unsigned char> wire_out;
     bool reading = false;  // a transport read is in flight
     bool writing = false;  // a transport write is in flight
@@ -105,17 +104,24 @@ struct stream_core {
         wire_out.resize(outgoing.read(wire_out.data(), wire_out.size()));
     }
 
-    // The peer's bytes (or the end of them) into the Object; false for a transport failure.
+    // Room in the incoming buffer for the next transport read: the socket's bytes land where
+    // the Object reads them, with no copy in between. Together with a partial record still
+    // queued it stays within one chunk, so the buffer does not grow past it.
+    auto read_room() {
+        const std::size_t queued = incoming.pending();
+        const std::size_t len = queued + 4096 < transport_chunk ? transport_chunk - queued : 4096;
+        return net::buffer(incoming.prepare(len), len);
+    }
+
+    // What the transport read (or the end of it) into the Object; false for a transport
+    // failure.
     bool feed(const error_code& ec, std::size_t n) {
+        incoming.commit(ec ? 0 : n);
         if (ec == net::error::eof) {
             incoming.write_eof();  // the Object tells close_notify-then-EOF from truncation
             return true;
         }
-        if (ec) {
-            return false;
-        }
-        incoming.write(wire_in.data(), n);
-        return true;
+        return !ec;
     }
 };
 
@@ -321,9 +327,8 @@ class io_op {
                     return c.read_gate.async_wait(std::move(self));
                 }
                 c.reading = true;
-                c.wire_in.resize(transport_chunk);
                 resume_ = resume::read;
-                return c.next->async_read_some(net::buffer(c.wire_in), std::move(self));
+                return c.next->async_read_some(c.read_room(), std::move(self));
             }
             if (last_.ec == tls::SSLErrc::want_write) {
                 ran_ = false;  // everything is flushed: the call can go on
@@ -635,9 +640,8 @@ class stream : public stream_base {
                 continue;
             }
             if (r.ec == tls::SSLErrc::want_read) {
-                c.wire_in.resize(detail::transport_chunk);
                 error_code ec;
-                std::size_t n = next_.read_some(detail::net::buffer(c.wire_in), ec);
+                std::size_t n = next_.read_some(c.read_room(), ec);
                 if (!c.feed(ec, n)) {
                     return {ec, 0};
                 }
