@@ -1,6 +1,7 @@
 // tlsctx tests — what the tls::asio::stream suites share: loopback sockets and acceptors, running
 // an io_context until a condition holds (bounded), tlsctx server streams, a watchdog for the
-// blocking calls, raw TCP peers that misbehave on purpose, and nginx. Header-only.
+// blocking calls, and raw TCP peers that misbehave on purpose (nginx: support/nginx.hpp).
+// Header-only.
 //
 // Every wait has a deadline: io_context runs are bounded by run_until(), blocking calls by a
 // Watchdog that shuts the socket down when they overrun, subprocesses by their own limits.
@@ -351,65 +352,6 @@ class Watchdog {
     bool disarmed_ = false;
     bool fired_ = false;
     std::thread thread_;
-};
-
-// ---------------------------------------------------------------------------------------------
-// nginx (a daemon that cannot report a port 0 binding: started on a picked port, see
-// more::start_daemon)
-
-/// nginx in the foreground serving one page describing each connection ($ssl_protocol,
-/// $ssl_session_reused, $ssl_alpn_protocol), until the destructor kills it.
-class Nginx {
-  public:
-    Nginx() {
-        more::DaemonStartup startup;
-        startup.name = "nginx";
-        startup.command = [this](std::uint16_t port) {
-            const std::string conf = dir_.path("nginx.conf");
-            more::write_file(conf, config(port));
-            return std::vector<std::string>{"nginx", "-p", dir_.dir() + "/", "-c",
-                                            conf,    "-e", "stderr"};
-        };
-        // Its startup notices follow the listen() calls.
-        startup.ready = [](const std::string& log, std::uint16_t) {
-            return more::contains(log, "getrlimit(");
-        };
-        startup.port_taken = [](const std::string& log, std::uint16_t) {
-            return more::contains(log, "Address already in use");
-        };
-        startup.failed = [](const std::string& log, std::uint16_t) {
-            return more::contains(log, "[emerg]");
-        };
-        port_ = more::start_daemon(process_, startup);
-    }
-
-    std::uint16_t port() const noexcept { return port_; }
-    std::string describe() const { return process_->describe(); }
-
-  private:
-    std::string config(std::uint16_t port) const {
-        const std::string dir = dir_.dir();
-        std::ostringstream conf;
-        conf << "daemon off;\nmaster_process off;\npid " << dir << "/nginx.pid;\n"
-             << "error_log stderr notice;\nevents { worker_connections 64; }\nhttp {\n"
-             << "  access_log off;\n  client_body_temp_path " << dir << "/cb;\n"
-             << "  proxy_temp_path " << dir << "/px;\n  fastcgi_temp_path " << dir << "/fc;\n"
-             << "  uwsgi_temp_path " << dir << "/uw;\n  scgi_temp_path " << dir << "/sc;\n"
-             << "  server {\n    listen 127.0.0.1:" << port << " ssl;\n"
-             << "    server_name localhost;\n"
-             << "    ssl_certificate " << pki().localhost().chain << ";\n"
-             << "    ssl_certificate_key " << pki().localhost().key << ";\n"
-             << "    ssl_protocols TLSv1.2 TLSv1.3;\n"
-             << "    ssl_session_cache shared:SSL:1m;\n"
-             << "    location / {\n      default_type text/plain;\n"
-             << "      return 200 \"protocol=$ssl_protocol\\nreused=$ssl_session_reused\\n"
-             << "alpn=$ssl_alpn_protocol\\nsni=$ssl_server_name\\n\";\n    }\n  }\n}\n";
-        return conf.str();
-    }
-
-    more::TempDir dir_;
-    std::optional<Subprocess> process_;
-    std::uint16_t port_ = 0;
 };
 
 }  // namespace tls::test::asio_support

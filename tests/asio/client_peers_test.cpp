@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "asio_support.hpp"
+#include "support/nginx.hpp"
 #include "support/s_server_helpers.hpp"
 
 namespace {
@@ -19,6 +20,9 @@ using tls::test::PythonServer;
 using tls::test::PythonServerOptions;
 using tls::test::serving;
 using tls::test::more::contains;
+using tls::test::nginx::Nginx;
+using tls::test::nginx::NginxOptions;
+using tls::test::nginx::report_fields;
 
 OpensslServerOptions rev_server(const std::string& version_flag = "") {
     OpensslServerOptions o = serving(pki().localhost());
@@ -207,7 +211,7 @@ TEST(AsioClientStream, PresentsItsClientCertificateToPythonSslServer) {
 constexpr const char kGet[] = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 TEST(AsioClientStream, GetsNginxsPageAndResumesItsSessionOnTheSecondConnection) {
-    Nginx nginx;
+    Nginx nginx{NginxOptions{}};
     tls::Context ctx = client_context();
     ctx.set_alpn_protocols({"http/1.1"});
     ::asio::io_context io;
@@ -221,8 +225,11 @@ TEST(AsioClientStream, GetsNginxsPageAndResumesItsSessionOnTheSecondConnection) 
         const ReadResult r = read_to_end(io, *s);
         EXPECT_EQ(r.ec, ::asio::error::eof) << r.ec.message();  // nginx sends close_notify
         EXPECT_TRUE(contains(r.data, "HTTP/1.1 200")) << r.data;
-        EXPECT_TRUE(contains(r.data, "protocol=TLSv1.3\nreused=.\n")) << r.data;
-        EXPECT_TRUE(contains(r.data, "alpn=http/1.1\nsni=localhost\n")) << r.data;
+        auto page = report_fields(r.data);
+        EXPECT_EQ(page["protocol"], "TLSv1.3") << r.data;
+        EXPECT_EQ(page["reused"], ".") << r.data;
+        EXPECT_EQ(page["alpn"], "http/1.1") << r.data;
+        EXPECT_EQ(page["sni"], "localhost") << r.data;
         session = s->session();
         ASSERT_FALSE(session.empty());
         // Our close_notify, the clean end. nginx may have closed the socket already: whether
@@ -236,14 +243,16 @@ TEST(AsioClientStream, GetsNginxsPageAndResumesItsSessionOnTheSecondConnection) 
     EXPECT_TRUE(s->session_reused());
     ASSERT_FALSE(write_all(io, *s, kGet));
     const ReadResult r = read_to_end(io, *s);
-    EXPECT_TRUE(contains(r.data, "protocol=TLSv1.3\nreused=r\n")) << r.data;
+    auto page = report_fields(r.data);
+    EXPECT_EQ(page["protocol"], "TLSv1.3") << r.data;
+    EXPECT_EQ(page["reused"], "r") << r.data;
 }
 
 // The stream is destroyed after the peer's close_notify but without sending its own: OpenSSL's
 // SSL_free used to mark the SSL_SESSION the user's tls::Session shares not resumable (found by
 // this suite, notes/asio-bugs-tests.md; the engine keeps it resumable since main 91bf40e).
 TEST(AsioClientStream, ASessionTakenAfterTheFirstReadSurvivesDestroyingTheStream) {
-    Nginx nginx;
+    Nginx nginx{NginxOptions{}};
     const tls::Context ctx = client_context();
     ::asio::io_context io;
     tls::Session session;
