@@ -29,154 +29,24 @@
 #include <vector>
 
 #include "bench_asio.hpp"
+#include "counted_heap.hpp"
 
 namespace {
 
-// ---- counting allocators -----------------------------------------------------------------------
+// ---- who allocates: the hooks of counted_heap.hpp --------------------------------------------
 
 enum Owner : int { kOther = 0, kClient = 1, kServer = 2 };
-enum Kind : int { kOpenssl = 0, kCxx = 1 };
-
-struct alignas(16) Header {
-    std::size_t size;
-    int owner;
-    int kind;
-};
-static_assert(sizeof(Header) == 16, "the header keeps malloc's 16-byte alignment");
-
 std::atomic<long long> g_live[2][3];
 thread_local int t_owner = kOther;
 
-void account(int kind, int owner, long long delta) {
-    g_live[kind][owner].fetch_add(delta, std::memory_order_relaxed);
-}
-
-__attribute__((noinline)) void* counted_alloc(std::size_t n, int kind) {
-    auto* h = static_cast<Header*>(std::malloc(sizeof(Header) + n));
-    if (h == nullptr) {
-        return nullptr;
-    }
-    h->size = n;
-    h->owner = t_owner;
-    h->kind = kind;
-    account(kind, h->owner, static_cast<long long>(n));
-    return h + 1;
-}
-
-__attribute__((noinline)) void counted_free(void* p) {
-    if (p == nullptr) {
-        return;
-    }
-    Header* h = static_cast<Header*>(p) - 1;
-    account(h->kind, h->owner, -static_cast<long long>(h->size));
-    std::free(h);
-}
-
-void* ossl_malloc(std::size_t n, const char*, int) {
-    return counted_alloc(n, kOpenssl);
-}
-
-void* ossl_realloc(void* p, std::size_t n, const char*, int) {
-    if (p == nullptr) {
-        return counted_alloc(n, kOpenssl);
-    }
-    Header* h = static_cast<Header*>(p) - 1;
-    const Header old = *h;
-    auto* moved = static_cast<Header*>(std::realloc(h, sizeof(Header) + n));
-    if (moved == nullptr) {
-        return nullptr;
-    }
-    moved->size = n;
-    account(old.kind, old.owner, static_cast<long long>(n) - static_cast<long long>(old.size));
-    return moved + 1;
-}
-
-void ossl_free(void* p, const char*, int) {
-    counted_free(p);
-}
-
-__attribute__((noinline)) void* counted_aligned_alloc(std::size_t n, std::size_t align) {
-    const std::size_t pad = align < sizeof(Header) ? sizeof(Header) : align;
-    std::size_t total = (pad + n + align - 1) / align * align;
-    auto* base = static_cast<char*>(std::aligned_alloc(align, total));
-    if (base == nullptr) {
-        return nullptr;
-    }
-    Header* h = reinterpret_cast<Header*>(base + pad) - 1;
-    h->size = n;
-    h->owner = t_owner;
-    h->kind = kCxx;
-    account(kCxx, h->owner, static_cast<long long>(n));
-    return base + pad;
-}
-
-__attribute__((noinline)) void counted_aligned_free(void* p, std::size_t align) {
-    if (p == nullptr) {
-        return;
-    }
-    const std::size_t pad = align < sizeof(Header) ? sizeof(Header) : align;
-    Header* h = static_cast<Header*>(p) - 1;
-    account(h->kind, h->owner, -static_cast<long long>(h->size));
-    std::free(static_cast<char*>(p) - pad);
-}
-
 }  // namespace
 
-void* operator new(std::size_t n) {
-    void* p = counted_alloc(n, kCxx);
-    if (p == nullptr) {
-        throw std::bad_alloc();
-    }
-    return p;
+int counted_heap::current_owner() noexcept {
+    return t_owner;
 }
-void* operator new[](std::size_t n) {
-    return operator new(n);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n, kCxx);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n, kCxx);
-}
-void operator delete(void* p) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    void* p = counted_aligned_alloc(n, static_cast<std::size_t>(a));
-    if (p == nullptr) {
-        throw std::bad_alloc();
-    }
-    return p;
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return operator new(n, a);
-}
-void operator delete(void* p, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete[](void* p, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete(void* p, std::size_t, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete[](void* p, std::size_t, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
+
+void counted_heap::account(int kind, int owner, long long delta) noexcept {
+    g_live[kind][owner].fetch_add(delta, std::memory_order_relaxed);
 }
 
 namespace {
@@ -191,8 +61,8 @@ struct Live {
 Live live() {
     Live l{};
     for (int o = 0; o < 3; ++o) {
-        l.openssl[o] = g_live[kOpenssl][o].load(std::memory_order_relaxed);
-        l.cxx[o] = g_live[kCxx][o].load(std::memory_order_relaxed);
+        l.openssl[o] = g_live[counted_heap::kOpenssl][o].load(std::memory_order_relaxed);
+        l.cxx[o] = g_live[counted_heap::kCxx][o].load(std::memory_order_relaxed);
     }
     return l;
 }
@@ -295,7 +165,8 @@ void measure(const char* name, int n, int warmup, bool last) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1) {
+    if (CRYPTO_set_mem_functions(counted_heap::ossl_malloc, counted_heap::ossl_realloc,
+                                 counted_heap::ossl_free) != 1) {
         bench::die("CRYPTO_set_mem_functions: OpenSSL allocated before main");
     }
     const int n = argc > 1 ? std::atoi(argv[1]) : 500;

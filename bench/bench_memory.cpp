@@ -28,166 +28,32 @@
 #include <string>
 #include <vector>
 
+#include "counted_heap.hpp"
 #include "harness.hpp"
 
 namespace {
 
-// ---- counting allocators -----------------------------------------------------------------------
+// ---- who allocates: the hooks of counted_heap.hpp --------------------------------------------
 
 enum Owner : int { kOther = 0, kClient = 1, kServer = 2 };
-enum Kind : int { kOpenssl = 0, kCxx = 1 };
-
-struct alignas(16) Header {
-    std::size_t size;
-    int owner;
-    int kind;
-};
-static_assert(sizeof(Header) == 16, "the header keeps malloc's 16-byte alignment");
-
 // The measurement is single-threaded; plain counters are enough.
 long long g_live[2][3];
 long long g_total[3];        // both kinds
 long long g_window_peak[3];  // highest g_total since reset_window
 int g_owner = kOther;
 
-void account(int kind, int owner, long long delta) {
+}  // namespace
+
+int counted_heap::current_owner() noexcept {
+    return g_owner;
+}
+
+void counted_heap::account(int kind, int owner, long long delta) noexcept {
     g_live[kind][owner] += delta;
     g_total[owner] += delta;
     if (g_total[owner] > g_window_peak[owner]) {
         g_window_peak[owner] = g_total[owner];
     }
-}
-
-// Not inlined into operator new/delete, where GCC would track the block and warn about the
-// header arithmetic.
-__attribute__((noinline)) void* counted_alloc(std::size_t n, int kind) {
-    auto* h = static_cast<Header*>(std::malloc(sizeof(Header) + n));
-    if (h == nullptr) {
-        return nullptr;
-    }
-    h->size = n;
-    h->owner = g_owner;
-    h->kind = kind;
-    account(kind, h->owner, static_cast<long long>(n));
-    return h + 1;
-}
-
-__attribute__((noinline)) void counted_free(void* p) {
-    if (p == nullptr) {
-        return;
-    }
-    Header* h = static_cast<Header*>(p) - 1;
-    account(h->kind, h->owner, -static_cast<long long>(h->size));
-    std::free(h);
-}
-
-void* ossl_malloc(std::size_t n, const char*, int) {
-    return counted_alloc(n, kOpenssl);
-}
-
-void* ossl_realloc(void* p, std::size_t n, const char*, int) {
-    if (p == nullptr) {
-        return counted_alloc(n, kOpenssl);
-    }
-    Header* h = static_cast<Header*>(p) - 1;
-    const Header old = *h;
-    auto* moved = static_cast<Header*>(std::realloc(h, sizeof(Header) + n));
-    if (moved == nullptr) {
-        return nullptr;
-    }
-    // A grown buffer stays charged to the end that first allocated it.
-    moved->size = n;
-    account(old.kind, old.owner, static_cast<long long>(n) - static_cast<long long>(old.size));
-    return moved + 1;
-}
-
-void ossl_free(void* p, const char*, int) {
-    counted_free(p);
-}
-
-// Over-aligned C++ allocations: the header sits right before the aligned block.
-__attribute__((noinline)) void* counted_aligned_alloc(std::size_t n, std::size_t align) {
-    const std::size_t pad = align < sizeof(Header) ? sizeof(Header) : align;
-    std::size_t total = (pad + n + align - 1) / align * align;
-    auto* base = static_cast<char*>(std::aligned_alloc(align, total));
-    if (base == nullptr) {
-        return nullptr;
-    }
-    Header* h = reinterpret_cast<Header*>(base + pad) - 1;
-    h->size = n;
-    h->owner = g_owner;
-    h->kind = kCxx;
-    account(kCxx, h->owner, static_cast<long long>(n));
-    return base + pad;
-}
-
-__attribute__((noinline)) void counted_aligned_free(void* p, std::size_t align) {
-    if (p == nullptr) {
-        return;
-    }
-    const std::size_t pad = align < sizeof(Header) ? sizeof(Header) : align;
-    Header* h = static_cast<Header*>(p) - 1;
-    account(h->kind, h->owner, -static_cast<long long>(h->size));
-    std::free(static_cast<char*>(p) - pad);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-    void* p = counted_alloc(n, kCxx);
-    if (p == nullptr) {
-        throw std::bad_alloc();
-    }
-    return p;
-}
-void* operator new[](std::size_t n) {
-    return operator new(n);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n, kCxx);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return counted_alloc(n, kCxx);
-}
-void operator delete(void* p) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    counted_free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    counted_free(p);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    void* p = counted_aligned_alloc(n, static_cast<std::size_t>(a));
-    if (p == nullptr) {
-        throw std::bad_alloc();
-    }
-    return p;
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return operator new(n, a);
-}
-void operator delete(void* p, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete[](void* p, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete(void* p, std::size_t, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
-}
-void operator delete[](void* p, std::size_t, std::align_val_t a) noexcept {
-    counted_aligned_free(p, static_cast<std::size_t>(a));
 }
 
 namespace {
@@ -524,8 +390,8 @@ ConnResult measure(const char* name, bool release_buffers, int count) {
         return static_cast<double>(g_live[kind][owner] - base[kind][owner]) / count;
     };
     auto fill = [&](EndResult& e, int owner) {
-        e.idle_openssl = per_conn(kOpenssl, owner);
-        e.idle_cxx = per_conn(kCxx, owner);
+        e.idle_openssl = per_conn(counted_heap::kOpenssl, owner);
+        e.idle_cxx = per_conn(counted_heap::kCxx, owner);
         e.peak_median = median(peaks[owner]);
         e.peak_max =
             static_cast<double>(*std::max_element(peaks[owner].begin(), peaks[owner].end()));
@@ -536,10 +402,10 @@ ConnResult measure(const char* name, bool release_buffers, int count) {
     for (auto& c : conns) {
         as(kClient, [&] { return c->client_read(), 0; });
     }
-    r.client.reading_openssl = per_conn(kOpenssl, kClient);
-    r.client.reading_cxx = per_conn(kCxx, kClient);
-    r.server.reading_openssl = per_conn(kOpenssl, kServer);
-    r.server.reading_cxx = per_conn(kCxx, kServer);
+    r.client.reading_openssl = per_conn(counted_heap::kOpenssl, kClient);
+    r.client.reading_cxx = per_conn(counted_heap::kCxx, kClient);
+    r.server.reading_openssl = per_conn(counted_heap::kOpenssl, kServer);
+    r.server.reading_cxx = per_conn(counted_heap::kCxx, kServer);
     conns.clear();
     r.leaked = g_total[kClient] + g_total[kServer] - base_total;
     return r;
@@ -590,7 +456,8 @@ void print_end(const char* key, const EndResult& e, bool last) {
 
 int main(int argc, char** argv) {
     // Must come before anything makes OpenSSL allocate.
-    if (CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free) != 1) {
+    if (CRYPTO_set_mem_functions(counted_heap::ossl_malloc, counted_heap::ossl_realloc,
+                                 counted_heap::ossl_free) != 1) {
         std::fprintf(stderr, "CRYPTO_set_mem_functions failed: OpenSSL allocated already\n");
         return 1;
     }
