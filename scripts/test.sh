@@ -93,7 +93,11 @@ build/shared/tools/tlsctx/tlsctx demo >/dev/null
 stage "shared library: demo passed"
 
 echo "== clang++: build and unit tests"
-build build/clang clang++ -DCMAKE_BUILD_TYPE=Debug
+# The library, the tool and the unit tests: the other suites (interop, Asio, Beast) and the
+# examples are compiled by clang++ -Werror in the ASan stage below, which runs the stream suites.
+cmake -S . -B build/clang -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DTLSCTX_WERROR=ON \
+  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build/clang -j "$jobs" --target tlsctx_tool tlsctx_unit_tests
 ctest --test-dir build/clang -j "$jobs" --output-on-failure -L unit --timeout 300
 stage "clang++: build and unit tests passed"
 
@@ -103,7 +107,7 @@ stage "clang-tidy: src/ clean"
 
 echo "== ASan + UBSan: unit tests"
 build build/asan clang++ -DCMAKE_BUILD_TYPE=Debug -DTLSCTX_SANITIZE=ON -DTLSCTX_BUILD_TOOLS=OFF \
-  -DTLSCTX_BUILD_EXAMPLES=OFF
+  -DTLSCTX_BUILD_EXAMPLES=ON
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan -j "$jobs" --output-on-failure -L unit --timeout 600
 stage "asan+ubsan: unit tests passed"
