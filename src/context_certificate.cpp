@@ -1,15 +1,20 @@
-// The certificate chain and private key a tls::Context presents (Python's load_cert_chain), from
-// files or from memory.
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
+// The certificate chains a tls::Context presents: Python's load_cert_chain (configuration,
+// straight into the SSL_CTX) and set_cert_chains (live: published for new connections, see
+// live_material.hpp).
+#include <openssl/ssl.h>
 
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "cert_chain_data.hpp"
 #include "cert_compression.hpp"
 #include "context_state.hpp"
+#include "live_material.hpp"
 #include "ossl/error.hpp"
 #include "pem_loading.hpp"
 #include "tls/context.hpp"
@@ -19,57 +24,61 @@ namespace {
 
 using detail::ContextState;
 
-void load_chain_and_key(ContextState& s, std::string_view chain_pem, std::string_view key_pem,
-                        detail::PasswordSource& password) {
-    const char* op = "load_cert_chain";
-    SSL_CTX* ctx = s.ctx.get();
-    ossl::BioPtr chain_bio(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
-    if (!chain_bio) {
-        ossl::throw_error(op, "cannot allocate a memory BIO");
+// `chains` with `added` in the place of the chain of its key type, or at the end.
+std::vector<CertChain> with_chain(std::vector<CertChain> chains, const CertChain& added) {
+    const std::string type = added.key_type();
+    auto same = std::find_if(chains.begin(), chains.end(),
+                             [&](const CertChain& c) { return c.key_type() == type; });
+    if (same != chains.end()) {
+        *same = added;
+    } else {
+        chains.push_back(added);
     }
-    ossl::X509Ptr leaf(PEM_read_bio_X509_AUX(chain_bio.get(), nullptr, nullptr, nullptr));
-    if (!leaf) {
-        ossl::throw_error(op, "no certificate found in the certificate chain PEM");
-    }
-    ossl::X509StackPtr intermediates(sk_X509_new_null());
-    while (ossl::X509Ptr next{PEM_read_bio_X509(chain_bio.get(), nullptr, nullptr, nullptr)}) {
-        if (sk_X509_push(intermediates.get(), next.get()) == 0) {
-            ossl::throw_error(op, "cannot store an intermediate certificate");
-        }
-        static_cast<void>(next.release());  // the stack owns it now
-    }
-    // Reading stops at end of input with a "no start line" error: not a failure.
-    unsigned long last = ERR_peek_last_error();
-    if (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE) {
-        ERR_clear_error();
-    } else if (last != 0) {
-        ossl::throw_error(op, "malformed certificate in the chain PEM");
-    }
+    return chains;
+}
 
-    std::string_view key_source = key_pem.empty() ? chain_pem : key_pem;
-    ossl::BioPtr key_bio(BIO_new_mem_buf(key_source.data(), static_cast<int>(key_source.size())));
-    if (!key_bio) {
-        ossl::throw_error(op, "cannot allocate a memory BIO");
+// Checks `chains` the way every connection will take them, on a scratch SSL of this context, so
+// publishing cannot make handshakes fail.
+void check_chains(ContextState& s, const std::vector<CertChain>& chains, const char* op) {
+    if (chains.empty()) {
+        throw std::invalid_argument(std::string(op) + ": no certificate chain given");
     }
-    ossl::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr,
-                                                 &detail::PasswordSource::trampoline, &password));
-    password.rethrow_if_failed();
-    if (!key) {
-        ossl::throw_error(op, "cannot load the private key (wrong password or not a key)");
+    for (std::size_t i = 0; i < chains.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (chains[i].key_type() == chains[j].key_type()) {
+                throw std::invalid_argument(std::string(op) + ": two chains with " +
+                                            chains[i].key_type() +
+                                            " keys (one per key type; each replaces the other)");
+            }
+        }
     }
-    if (SSL_CTX_use_certificate(ctx, leaf.get()) != 1) {
-        ossl::throw_error(op, "cannot use the certificate");
+    ossl::SslPtr scratch(SSL_new(s.ctx.get()));
+    if (!scratch) {
+        ossl::throw_error(op, "cannot create an SSL object");
     }
-    // set1: the context takes its own references to the chain certificates.
-    if (SSL_CTX_set1_chain(ctx, intermediates.get()) != 1) {
-        ossl::throw_error(op, "cannot use the certificate chain");
+    if (!detail::use_only_cert_chains(scratch.get(), chains)) {
+        ossl::throw_error(op, "the context cannot use the certificate chain");
     }
-    if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
-        ossl::throw_error(op, "the private key does not match the certificate");
+}
+
+void publish(ContextState& s, std::vector<CertChain> chains, const char* op) {
+    check_chains(s, chains, op);
+    s.live.publish_chains(std::make_shared<const std::vector<CertChain>>(std::move(chains)));
+}
+
+void use_chain(ContextState& s, const CertChain& chain) {
+    const char* op = "load_cert_chain";
+    // Once chains are live, the SSL_CTX's own certificates no longer reach anyone, and writing
+    // there would race with connections being made: the new chain is published instead.
+    if (auto live = s.live.chains()) {
+        publish(s, with_chain(*live, chain), op);
+        return;
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        ossl::throw_error(op, "the private key does not match the certificate");
+    // One step that either takes leaf, intermediates and key or leaves the slot as it was.
+    if (!detail::use_cert_chain(s.ctx.get(), detail::CertChainAccess::data(chain))) {
+        ossl::throw_error(op, "the context cannot use the certificate chain");
     }
+    s.configured_chains = with_chain(std::move(s.configured_chains), chain);
     detail::precompress_chain(s);
 }
 
@@ -77,33 +86,28 @@ void load_chain_and_key(ContextState& s, std::string_view chain_pem, std::string
 
 void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
                               std::string_view password) {
-    std::string chain = detail::read_file(certfile, "load_cert_chain");
-    std::string key =
-        keyfile.empty() ? std::string() : detail::read_file(keyfile, "load_cert_chain");
-    load_cert_chain_pem(chain, key, password);
-    OPENSSL_cleanse(key.data(), key.size());
-    OPENSSL_cleanse(chain.data(), chain.size());
+    use_chain(*state_, CertChain::load(certfile, keyfile, password));
 }
 
 void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
                               const PasswordCallback& password) {
-    std::string chain = detail::read_file(certfile, "load_cert_chain");
-    std::string key =
-        keyfile.empty() ? std::string() : detail::read_file(keyfile, "load_cert_chain");
-    detail::PasswordSource source({}, &password);
-    try {
-        load_chain_and_key(*state_, chain, key, source);
-    } catch (...) {
-        OPENSSL_cleanse(key.data(), key.size());
-        throw;
-    }
-    OPENSSL_cleanse(key.data(), key.size());
+    use_chain(*state_, CertChain::load(certfile, keyfile, password));
 }
 
 void Context::load_cert_chain_pem(std::string_view chain_pem, std::string_view key_pem,
                                   std::string_view password) {
-    detail::PasswordSource source(password, nullptr);
-    load_chain_and_key(*state_, chain_pem, key_pem, source);
+    use_chain(*state_, CertChain::from_pem(chain_pem, key_pem, password));
+}
+
+void Context::set_cert_chains(std::vector<CertChain> chains) {
+    publish(*state_, std::move(chains), "set_cert_chains");
+}
+
+std::vector<CertChain> Context::cert_chains() const {
+    if (auto live = state_->live.chains()) {
+        return *live;
+    }
+    return state_->configured_chains;
 }
 
 }  // namespace tls

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "live_material.hpp"
 #include "ossl/handles.hpp"
 #include "tls/constants.hpp"
 #include "tls/context.hpp"
@@ -20,6 +21,11 @@ struct ContextState {
     Protocol protocol = Protocol::PROTOCOL_TLS;
     bool check_hostname = false;
     bool hostname_checks_common_name = false;
+    // The chains load_cert_chain put into `ctx`, one per key type, for cert_chains() and for
+    // turning a later load_cert_chain into a live reload (context_certificate.cpp).
+    std::vector<CertChain> configured_chains;
+    // What set_cert_chains / reload_verify_locations published for new connections.
+    LiveMaterial live;
     // Set by every call that chooses trust anchors; until then the first verifying connection
     // loads the system store (see ensure_default_trust).
     bool trust_configured = false;

@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 
 #include "certificate_decode.hpp"
 #include "context_state.hpp"
+#include "live_material.hpp"
 #include "ossl/der.hpp"
 #include "ossl/error.hpp"
 #include "pem_loading.hpp"
@@ -41,9 +43,18 @@ namespace {
 
 using detail::ContextState;
 
+// The store new connections verify against: the one reload_verify_locations published, or the
+// context's own. Loading after a reload adds to the published one (X509_STORE locks itself).
+X509_STORE* current_store(const ContextState& s,
+                          std::shared_ptr<const detail::TrustSnapshot>& hold) {
+    hold = s.live.trust();
+    return hold ? hold->store.get() : SSL_CTX_get_cert_store(s.ctx.get());
+}
+
 template <typename Fn>
-void for_each_store_object(SSL_CTX* ctx, Fn&& fn) {
-    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+void for_each_store_object(const ContextState& s, Fn&& fn) {
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    X509_STORE* store = current_store(s, hold);
     // get0_objects is not locked; callers configure a context before sharing it (see header).
     STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
     for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
@@ -51,7 +62,7 @@ void for_each_store_object(SSL_CTX* ctx, Fn&& fn) {
     }
 }
 
-void load_pem_trust(ContextState& s, std::string_view pem, const char* operation) {
+int load_pem_trust(X509_STORE* store, std::string_view pem, const char* operation) {
     ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) {
         ossl::throw_error(operation, "cannot allocate a memory BIO");
@@ -61,7 +72,6 @@ void load_pem_trust(ContextState& s, std::string_view pem, const char* operation
     if (infos == nullptr) {
         ossl::throw_error(operation, "no certificate or CRL found in cadata");
     }
-    X509_STORE* store = SSL_CTX_get_cert_store(s.ctx.get());
     int loaded = 0;
     for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
         X509_INFO* info = sk_X509_INFO_value(infos, i);
@@ -84,12 +94,11 @@ void load_pem_trust(ContextState& s, std::string_view pem, const char* operation
         throw SSLError(SSLErrc::ssl,
                        std::string(operation) + ": no certificate or CRL found in cadata");
     }
-    s.trust_configured = true;
+    return loaded;
 }
 
-void load_der_trust_file(ContextState& s, const std::string& der, const std::string& path,
+void load_der_trust_file(X509_STORE* store, const std::string& der, const std::string& path,
                          const char* operation) {
-    X509_STORE* store = SSL_CTX_get_cert_store(s.ctx.get());
     const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
     const unsigned char* p = begin;
     if (ossl::X509Ptr cert{d2i_X509(nullptr, &p, static_cast<long>(der.size()))}) {
@@ -109,22 +118,16 @@ void load_der_trust_file(ContextState& s, const std::string& der, const std::str
     ossl::throw_error(operation, "no certificate or CRL found in '" + path + "'");
 }
 
-}  // namespace
-
-void Context::load_verify_locations(const std::string& cafile, const std::string& capath) {
-    const char* op = "load_verify_locations";
-    if (cafile.empty() && capath.empty()) {
-        throw std::invalid_argument(
-            "load_verify_locations: cafile, capath and cadata cannot be all omitted");
-    }
-    SSL_CTX* ctx = state_->ctx.get();
+// cafile (PEM or one DER certificate or CRL) and capath into `store`, as Python loads them.
+void load_locations(X509_STORE* store, const std::string& cafile, const std::string& capath,
+                    const char* op) {
     if (!cafile.empty()) {
         // Checked first so a missing file is an OSError-like std::system_error, as in Python.
         const std::string contents = detail::read_file(cafile, op);
         if (contents.find("-----BEGIN") == std::string::npos) {
             // Python (3.5+) also takes a DER file: a single certificate or CRL.
-            load_der_trust_file(*state_, contents, cafile, op);
-        } else if (SSL_CTX_load_verify_file(ctx, cafile.c_str()) != 1) {
+            load_der_trust_file(store, contents, cafile, op);
+        } else if (X509_STORE_load_file(store, cafile.c_str()) != 1) {
             ossl::throw_error(op, "no certificate or CRL found in '" + cafile + "'");
         }
     }
@@ -134,20 +137,63 @@ void Context::load_verify_locations(const std::string& cafile, const std::string
             throw std::system_error(errno, std::generic_category(),
                                     std::string(op) + ": cannot open '" + capath + "'");
         }
-        if (SSL_CTX_load_verify_dir(ctx, capath.c_str()) != 1) {
+        if (X509_STORE_load_path(store, capath.c_str()) != 1) {
             ossl::throw_error(op, "cannot use directory '" + capath + "'");
         }
     }
+}
+
+}  // namespace
+
+void Context::load_verify_locations(const std::string& cafile, const std::string& capath) {
+    const char* op = "load_verify_locations";
+    if (cafile.empty() && capath.empty()) {
+        throw std::invalid_argument(
+            "load_verify_locations: cafile, capath and cadata cannot be all omitted");
+    }
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    load_locations(current_store(*state_, hold), cafile, capath, op);
     state_->trust_configured = true;
 }
 
+void Context::reload_verify_locations(const std::string& cafile, const std::string& capath,
+                                      std::string_view cadata) {
+    const char* op = "reload_verify_locations";
+    if (cafile.empty() && capath.empty() && cadata.empty()) {
+        throw std::invalid_argument(
+            "reload_verify_locations: cafile, capath and cadata cannot be all omitted");
+    }
+    auto snapshot = std::make_shared<detail::TrustSnapshot>();
+    snapshot->store.reset(X509_STORE_new());
+    if (!snapshot->store) {
+        ossl::throw_error(op, "cannot allocate a certificate store");
+    }
+    // The store's own parameters (the context's verify flags live in the SSL_CTX's parameters,
+    // which every connection applies on top, so they stay as they are).
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    X509_STORE* old = current_store(*state_, hold);
+    if (X509_VERIFY_PARAM_set1(X509_STORE_get0_param(snapshot->store.get()),
+                               X509_STORE_get0_param(old)) != 1) {
+        ossl::throw_error(op, "cannot copy the store's parameters");
+    }
+    load_locations(snapshot->store.get(), cafile, capath, op);
+    if (!cadata.empty()) {
+        load_pem_trust(snapshot->store.get(), cadata, op);
+    }
+    state_->trust_configured = true;
+    state_->live.publish_trust(std::move(snapshot));
+}
+
 void Context::load_verify_cadata(std::string_view pem) {
-    load_pem_trust(*state_, pem, "load_verify_locations");
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    load_pem_trust(current_store(*state_, hold), pem, "load_verify_locations");
+    state_->trust_configured = true;
 }
 
 void Context::load_verify_cadata(const Bytes& der) {
     const char* op = "load_verify_locations";
-    X509_STORE* store = SSL_CTX_get_cert_store(state_->ctx.get());
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    X509_STORE* store = current_store(*state_, hold);
     const unsigned char* p = der.data();
     const unsigned char* end = der.data() + der.size();
     int loaded = 0;
@@ -174,14 +220,15 @@ void Context::load_default_certs(Purpose) {
 void Context::set_default_verify_paths() {
     // Python does not report failure here either: a machine without a CA bundle still works
     // with explicitly loaded anchors.
-    SSL_CTX_set_default_verify_paths(state_->ctx.get());
+    std::shared_ptr<const detail::TrustSnapshot> hold;
+    X509_STORE_set_default_paths(current_store(*state_, hold));
     ERR_clear_error();
     state_->trust_configured = true;
 }
 
 std::vector<CertificateInfo> Context::get_ca_certs() const {
     std::vector<CertificateInfo> out;
-    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+    for_each_store_object(*state_, [&](X509_OBJECT* obj) {
         X509* cert = X509_OBJECT_get0_X509(obj);
         if (cert != nullptr && X509_check_ca(cert) != 0) {
             out.push_back(detail::decode_x509(cert));
@@ -192,7 +239,7 @@ std::vector<CertificateInfo> Context::get_ca_certs() const {
 
 std::vector<Bytes> Context::get_ca_certs_der() const {
     std::vector<Bytes> out;
-    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+    for_each_store_object(*state_, [&](X509_OBJECT* obj) {
         X509* cert = X509_OBJECT_get0_X509(obj);
         if (cert != nullptr && X509_check_ca(cert) != 0) {
             out.push_back(ossl::to_der(i2d_X509, cert, "get_ca_certs"));
@@ -203,7 +250,7 @@ std::vector<Bytes> Context::get_ca_certs_der() const {
 
 CertStoreStats Context::cert_store_stats() const {
     CertStoreStats stats;
-    for_each_store_object(state_->ctx.get(), [&](X509_OBJECT* obj) {
+    for_each_store_object(*state_, [&](X509_OBJECT* obj) {
         switch (X509_OBJECT_get_type(obj)) {
             case X509_LU_X509:
                 ++stats.x509;

@@ -71,6 +71,9 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
         ossl::throw_error("wrap_socket", "cannot create an SSL object");
     }
     SSL* ssl = ssl_.get();
+    if (!context_->live.apply(ssl)) {
+        ossl::throw_error("wrap_socket", "cannot give the connection the reloaded certificates");
+    }
     if (context_->callbacks_need_engine() && !attach_to_ssl()) {
         ossl::throw_error("wrap_socket", "cannot attach the connection to its SSL");
     }
@@ -498,6 +501,10 @@ std::optional<std::string> Engine::server_name() const {
 void Engine::switch_context(std::shared_ptr<ContextState> context) {
     if (SSL_set_SSL_CTX(ssl_.get(), context->ctx.get()) == nullptr) {
         ossl::throw_error("set_context", "cannot switch the connection's context");
+    }
+    // SSL_set_SSL_CTX copied the new context's own certificates; it may have newer ones.
+    if (!context->live.apply(ssl_.get())) {
+        ossl::throw_error("set_context", "cannot give the connection the reloaded certificates");
     }
     context_ = std::move(context);
 }

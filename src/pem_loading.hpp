@@ -1,11 +1,12 @@
 // Reading files and PEM into OpenSSL objects: shared by Context's loaders.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 
 #include "ossl/handles.hpp"
-#include "tls/context.hpp"
+#include "tls/cert_chain.hpp"
 
 namespace tls::detail {
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/cert_chain.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/constants.hpp"
@@ -56,9 +57,6 @@ struct CertStoreStats {
     int crl = 0;      ///< CRLs in the store
     int x509_ca = 0;  ///< of the certificates, those that are CAs
 };
-
-/// Supplies the password of an encrypted private key (Python's callable `password`).
-using PasswordCallback = std::function<std::string()>;
 
 /// Arguments of `Context::wrap_socket` (Python's keyword arguments of the same names).
 struct WrapOptions {
@@ -218,7 +216,11 @@ class TLS_API Context {
     int security_level() const noexcept;
 
     /// Python: `load_cert_chain(certfile, keyfile, password)`. `keyfile` empty = the key is in
-    /// certfile. @throws std::system_error for unreadable files (errno); SSLError for garbage PEM,
+    /// certfile. Called again with a key of another type (RSA, then ECDSA), the context presents
+    /// both, each client getting one it can verify; with a key of the same type, the new chain
+    /// replaces the old. Configuration: call it before the context is shared, or after a
+    /// set_cert_chains(), which makes it live-safe too. Everything is checked before the context
+    /// changes. @throws std::system_error for unreadable files (errno); SSLError for garbage PEM,
     /// a wrong password or a key that does not match the certificate.
     void load_cert_chain(const std::string& certfile, const std::string& keyfile = {},
                          std::string_view password = {});
@@ -229,6 +231,25 @@ class TLS_API Context {
     /// touch disk. `key_pem` empty = the key is in `chain_pem`.
     void load_cert_chain_pem(std::string_view chain_pem, std::string_view key_pem = {},
                              std::string_view password = {});
+
+    /// Live reload (docs/server.md): from the next handshake on, present `chains` instead of every
+    /// certificate the context had (from load_cert_chain or an earlier call), all at once. Safe
+    /// while the context serves, from any thread: handshakes already running finish with what
+    /// they started with, and none fails because of the swap. At most one chain per key type
+    /// (CertChain::key_type()); each client gets one its signature algorithms can verify, as
+    /// nginx does with several `ssl_certificate` lines. Works for a client's certificate too.
+    /// @throws std::invalid_argument for an empty list or two chains of one key type; SSLError
+    /// for a chain the context refuses (its security level): then nothing changed.
+    void set_cert_chains(std::vector<CertChain> chains);
+    /// The chains new handshakes get (set_cert_chains' or load_cert_chain's), in their order.
+    std::vector<CertChain> cert_chains() const;
+    /// Live reload of the trust anchors and CRLs: from the next handshake on, verify peers against
+    /// what `cafile`, `capath` and `cadata` (PEM certificates and CRLs) hold, instead of every
+    /// anchor and CRL loaded before, all at once. The verification flags stay. Safe while the
+    /// context serves, as set_cert_chains(). @throws std::invalid_argument when all three are
+    /// empty; std::system_error / SSLError as load_verify_locations: then nothing changed.
+    void reload_verify_locations(const std::string& cafile, const std::string& capath = {},
+                                 std::string_view cadata = {});
 
     /// Python: `load_verify_locations(cafile, capath)`: trust anchors (and CRLs) from a PEM file
     /// and/or a hashed directory. @throws std::system_error (errno) for a missing file, SSLError

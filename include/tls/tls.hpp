@@ -5,6 +5,8 @@
 #pragma once
 
 #include "tls/bytes.hpp"
+#include "tls/cert_chain.hpp"
+#include "tls/cert_file_watcher.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/connection.hpp"

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -487,6 +488,22 @@ void Subprocess::terminate() noexcept {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     if (!shared_->reaped && pid_ > 0) {
         ::kill(pid_, SIGTERM);
+    }
+}
+
+void Subprocess::send_signal(int signal) noexcept {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    if (shared_->reaped || pid_ <= 0) {
+        return;
+    }
+    // To the command itself: `timeout` would pass the signal on but then arm its --kill-after
+    // and SIGKILL a command that handles it and goes on running.
+    const std::string children =
+        "/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) + "/children";
+    std::ifstream in(children);
+    long child = 0;
+    if (in >> child && child > 0) {
+        ::kill(static_cast<pid_t>(child), signal);
     }
 }
 

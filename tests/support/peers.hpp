@@ -133,6 +133,8 @@ class Subprocess {
     /// Asks the child to stop (SIGTERM to the `timeout` wrapper, which passes it on), as a
     /// service manager would; wait() then reports how it ended.
     void terminate() noexcept;
+    /// Sends `signal` to the command (not to its `timeout` wrapper), e.g. SIGHUP to reload.
+    void send_signal(int signal) noexcept;
 
     /// Output so far.
     std::string stdout_text() const;

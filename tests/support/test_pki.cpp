@@ -89,6 +89,13 @@ TestPki::TestPki() : dir_(make_private_dir()), owner_pid_(static_cast<long>(getp
         rsa.key_type = KeyType::rsa2048;
         save("localhost-rsa", intermediate.issue_cert(rsa));
 
+        CertificateOptions ed25519 = localhost_options();
+        ed25519.key_type = KeyType::ed25519;
+        save("localhost-ed25519", intermediate.issue_cert(ed25519));
+
+        // A second ECDSA localhost: what a renewed certificate looks like to a reloading server.
+        save("localhost-renewed", intermediate.issue_cert(localhost_options()));
+
         save("wildcard", intermediate.issue_cert(single_name_options("*.example.test")));
 
         CertificateOptions expired = localhost_options();

@@ -46,6 +46,10 @@ class TestPki {
     CertFiles localhost() const { return files("localhost"); }
     /// localhost() with an RSA-2048 key.
     CertFiles localhost_rsa() const { return files("localhost-rsa"); }
+    /// localhost() with an Ed25519 key.
+    CertFiles localhost_ed25519() const { return files("localhost-ed25519"); }
+    /// localhost() again with a new ECDSA key and serial: a renewal, for reload tests.
+    CertFiles localhost_renewed() const { return files("localhost-renewed"); }
     /// CN and SAN DNS:*.example.test.
     CertFiles wildcard() const { return files("wildcard"); }
     /// localhost(), but valid from two days ago until yesterday.

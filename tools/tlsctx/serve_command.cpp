@@ -3,6 +3,8 @@
 // listen backlog). Every handshake and read is bounded by --idle-timeout, so idle or slow peers
 // are dropped; a failed connection is logged to stderr and never stops the server. SIGTERM and
 // SIGINT stop it cleanly: it stops accepting, wakes the connections and joins every thread.
+// SIGHUP reloads the certificates (and --cafile) from their files while it serves, as nginx
+// does: connections already made keep theirs, a file that fails to load changes nothing.
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -46,8 +48,8 @@ constexpr std::size_t kMaxRequest = std::size_t{16} * 1024;
 constexpr milliseconds kAcceptBackoff{100};
 
 struct ServeOptions {
-    std::string cert;
-    std::string key;
+    std::vector<std::string> certs;  // one chain per key type; keys[i] belongs to certs[i]
+    std::vector<std::string> keys;
     std::string password;
     std::string host = "127.0.0.1";
     int port = 4433;
@@ -63,12 +65,14 @@ struct ServeOptions {
     long exit_after = 0;
 };
 
-// The signal handler may only write to a pipe; the accept loop polls the other end.
+// The signal handler may only write to a pipe; the accept loop polls the other end. The byte
+// says which signal: kReloadByte for SIGHUP, anything else stops.
 volatile std::sig_atomic_t g_signal_write_fd = -1;
+constexpr char kReloadByte = 'H';
 
-void on_signal(int) {
+void on_signal(int signal) {
     const int saved = errno;
-    char byte = 1;
+    const char byte = signal == SIGHUP ? kReloadByte : 'T';
     (void)!::write(g_signal_write_fd, &byte, 1);
     errno = saved;
 }
@@ -92,17 +96,22 @@ class Pipe {
         char byte = 1;
         (void)!::write(fds_[1], &byte, 1);
     }
-    void drain() const noexcept {
+    // Empties the pipe; returns what was in it.
+    std::string drain() const {
+        std::string got;
         char buffer[64];
-        while (::read(fds_[0], buffer, sizeof buffer) > 0) {
+        ssize_t n = 0;
+        while ((n = ::read(fds_[0], buffer, sizeof buffer)) > 0) {
+            got.append(buffer, static_cast<std::size_t>(n));
         }
+        return got;
     }
 
   private:
     std::array<int, 2> fds_{-1, -1};
 };
 
-// Routes SIGTERM/SIGINT to the pipe while the server runs. The handler stays installed
+// Routes SIGTERM/SIGINT/SIGHUP to the pipe while the server runs. The handler stays installed
 // afterwards (writing to no pipe): `timeout` and process-group kills deliver a second SIGTERM,
 // which must not kill a server that is already shutting down cleanly.
 class SignalGuard {
@@ -115,6 +124,7 @@ class SignalGuard {
         action.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR and re-checks the pipe
         ::sigaction(SIGTERM, &action, nullptr);
         ::sigaction(SIGINT, &action, nullptr);
+        ::sigaction(SIGHUP, &action, nullptr);
     }
     ~SignalGuard() { g_signal_write_fd = -1; }
     SignalGuard(const SignalGuard&) = delete;
@@ -140,6 +150,16 @@ std::string common_name(const tls::CertificateInfo& info) {
         }
     }
     return "(no commonName)";
+}
+
+// Every --cert with its --key, loaded and checked but not yet in use.
+std::vector<tls::CertChain> load_chains(const ServeOptions& options) {
+    std::vector<tls::CertChain> chains;
+    for (std::size_t i = 0; i < options.certs.size(); ++i) {
+        chains.push_back(tls::CertChain::load(
+            options.certs[i], i < options.keys.size() ? options.keys[i] : "", options.password));
+    }
+    return chains;
 }
 
 std::string describe_connection(const tls::Socket& socket) {
@@ -200,7 +220,11 @@ class Server {
                 throw std::system_error(errno, std::generic_category(), "serve: poll");
             }
             if ((fds[0].revents & POLLIN) != 0) {
-                signal_pipe_.drain();
+                const std::string signals = signal_pipe_.drain();
+                if (signals.find_first_not_of(kReloadByte) == std::string::npos) {
+                    reload();
+                    continue;
+                }
                 if (accepting) {
                     log("stopping on signal; closing " + std::to_string(threads_.size()) +
                         " connection(s)");
@@ -226,6 +250,25 @@ class Server {
     }
 
   private:
+    // SIGHUP: every --cert/--key (and --cafile) read again and swapped in at once, or nothing.
+    void reload() {
+        try {
+            std::vector<tls::CertChain> chains = load_chains(options_);
+            tls::Context context = listener_.context();
+            if (!options_.cafile.empty()) {
+                context.reload_verify_locations(options_.cafile);
+            }
+            context.set_cert_chains(chains);
+            for (const tls::CertChain& chain : chains) {
+                const tls::CertificateInfo leaf = chain.leaf();
+                log("reloaded " + chain.key_type() + " certificate \"" + common_name(leaf) +
+                    "\" notAfter=" + leaf.not_after);
+            }
+        } catch (const std::exception& e) {
+            log("reload failed, still serving the previous certificates: " + describe(e));
+        }
+    }
+
     void log(const std::string& line) {
         std::lock_guard<std::mutex> lock(log_mutex_);
         std::cerr << "tlsctx serve: " << line << std::endl;
@@ -253,12 +296,13 @@ class Server {
             std::lock_guard<std::mutex> lock(mutex_);
             live_fds_.insert(fd);
         }
-        // Connection threads leave SIGTERM/SIGINT to this thread.
+        // Connection threads leave SIGTERM/SIGINT/SIGHUP to this thread.
         sigset_t blocked;
         sigset_t previous;
         sigemptyset(&blocked);
         sigaddset(&blocked, SIGTERM);
         sigaddset(&blocked, SIGINT);
+        sigaddset(&blocked, SIGHUP);
         ::pthread_sigmask(SIG_BLOCK, &blocked, &previous);
         try {
             threads_.emplace(id,
@@ -421,7 +465,13 @@ class Server {
 
 tls::Context make_server_context(const ServeOptions& options) {
     tls::Context context(tls::PROTOCOL_TLS_SERVER);
-    context.load_cert_chain(options.cert, options.key, options.password);
+    for (std::size_t i = 0; i < options.certs.size(); ++i) {
+        context.load_cert_chain(options.certs[i], i < options.keys.size() ? options.keys[i] : "",
+                                options.password);
+    }
+    if (context.cert_chains().size() != options.certs.size()) {
+        usage_error("--cert", "two certificates with keys of one type (one per key type)");
+    }
     if (!options.cafile.empty()) {
         context.load_verify_locations(options.cafile);
         context.set_verify_mode(options.verify_client == "optional" ? tls::CERT_OPTIONAL
@@ -460,6 +510,9 @@ void write_port_file(const std::string& path, std::uint16_t port) {
 }
 
 void run_serve(const ServeOptions& options) {
+    if (options.keys.size() > options.certs.size()) {
+        usage_error("--key", "more --key than --cert options");
+    }
     if (options.max_connections < 1) {
         usage_error("--max-connections", "must be at least 1");
     }
@@ -480,10 +533,13 @@ void add_serve_command(CLI::App& app) {
     auto o = std::make_shared<ServeOptions>();
     CLI::App* cmd = app.add_subcommand(
         "serve", "Run a TLS server (echo or a small HTTPS page) on a PROTOCOL_TLS_SERVER context");
-    cmd->add_option("--cert", o->cert, "Certificate chain, leaf first (PEM)")
+    cmd->add_option("--cert", o->certs,
+                    "Certificate chain, leaf first (PEM); repeat for one chain per key type "
+                    "(RSA, ECDSA, Ed25519): each client gets one it can verify. SIGHUP reloads")
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("--key", o->key, "Private key (default: in the --cert file)")
+    cmd->add_option("--key", o->keys,
+                    "Private key of the --cert in the same position (default: in that file)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--password", o->password, "Password of an encrypted --key");
     cmd->add_option("--host", o->host, "Address to listen on (default 127.0.0.1)");
