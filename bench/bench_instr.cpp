@@ -7,8 +7,10 @@
 // GROUP NAME: handshake {tls13_ecdsa,tls13_rsa,tls12_rsa} | resume {tls13_ticket,tls12_session_id}
 //             | records {bulk16k,small64}  (records: one write + one read over memory BIOs,
 //             AES-128)
-// SIDE: tlsctx | raw | raw_norelease | raw_clear | raw_peek (raw_clear / raw_peek: raw with
-// ERR_clear_error before every SSL call / with clear-only-if-ERR_peek_error before it). Set-up
+// SIDE: tlsctx | tlsctx_reloaded | raw | raw_norelease | raw_clear | raw_peek (tlsctx_reloaded:
+// the server context's chain republished with set_cert_chains, so every connection takes the
+// live-reload path; raw_clear / raw_peek: raw with ERR_clear_error before every SSL call / with
+// clear-only-if-ERR_peek_error before it). Set-up
 // (contexts, key loading, a warm-up) runs outside tlsctx_bench_measured, so the counts are per
 // COUNT iterations of the scenario alone.
 #include <openssl/ssl.h>
@@ -70,6 +72,14 @@ struct Connections {
     }
 };
 
+// A tlsctx pair whose server context has been reloaded once (with the chain it had): what every
+// connection costs after a certificate renewal (docs/server.md).
+struct ReloadedTlsctxEnv : bench::TlsctxEnv {
+    explicit ReloadedTlsctxEnv(const Config& config) : bench::TlsctxEnv(config) {
+        server.set_cert_chains(server.cert_chains());
+    }
+};
+
 template <typename T>
 int run(T& fixture, long count) {
     T::step(&fixture);  // warm-up: lazy initialisation stays out of the counts
@@ -89,16 +99,22 @@ int main(int argc, char** argv) {
     const std::string name = argv[2];
     const std::string side = argv[3];
     const long count = std::atol(argv[4]);
-    const bool tlsctx = side == "tlsctx";
+    const bool reloaded = side == "tlsctx_reloaded";
+    const bool tlsctx = side == "tlsctx" || reloaded;
     if (!tlsctx && side != "raw" && side != "raw_norelease" && side != "raw_clear" &&
         side != "raw_peek") {
-        bench::die("SIDE must be tlsctx, raw, raw_norelease, raw_clear or raw_peek");
+        bench::die(
+            "SIDE must be tlsctx, tlsctx_reloaded, raw, raw_norelease, raw_clear or raw_peek");
     }
     const char* suffix = side == "raw_clear" ? ":clear" : side == "raw_peek" ? ":peek" : "";
     if (group == "handshake" || group == "resume") {
         Config config = bench::named_config(name + suffix);
         config.release_buffers = side != "raw_norelease";
         const bool resume = group == "resume";
+        if (reloaded) {
+            Connections<ReloadedTlsctxEnv> c(config, resume);
+            return run(c, count);
+        }
         if (tlsctx) {
             Connections<bench::TlsctxEnv> c(config, resume);
             return run(c, count);

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "cert_chain_data.hpp"
 #include "cert_compression.hpp"
 #include "context_state.hpp"
+#include "ossl/error.hpp"
 #include "tls/context.hpp"
 #include "tls/errors.hpp"
 #include "tls/version.hpp"
@@ -57,6 +59,57 @@ void precompress_chain(ContextState& s) noexcept {
 #else
     static_cast<void>(s);
 #endif
+}
+
+std::vector<CompressedChain> compress_for_live(const ContextState& s, const CertChainData& chain) {
+    std::vector<CompressedChain> out;
+#if TLSCTX_CERT_COMPRESSION
+    if (s.cert_compression.empty()) {
+        return out;
+    }
+    // A scratch connection holding only this chain: OpenSSL compresses what is in its slot.
+    ossl::SslPtr scratch(SSL_new(s.ctx.get()));
+    if (!scratch) {
+        ossl::throw_error("set_cert_chains", "cannot create an SSL object");
+    }
+    SSL_certs_clear(scratch.get());
+    if (!use_cert_chain(scratch.get(), chain) || SSL_compress_certs(scratch.get(), 0) == 0) {
+        ERR_clear_error();  // a client-only context or a chain that does not shrink: sent as is
+        return out;
+    }
+    for (CertCompression algorithm : s.cert_compression) {
+        unsigned char* data = nullptr;
+        std::size_t original = 0;
+        const std::size_t length =
+            SSL_get1_compressed_cert(scratch.get(), static_cast<int>(algorithm), &data, &original);
+        ossl::OpensslBytesPtr owner(data);
+        if (length > 0 && data != nullptr) {
+            out.push_back({static_cast<int>(algorithm),
+                           std::vector<unsigned char>(data, data + length), original});
+        }
+    }
+    ERR_clear_error();
+#else
+    static_cast<void>(s);
+    static_cast<void>(chain);
+#endif
+    return out;
+}
+
+bool use_compressed_chain(SSL* ssl, const std::vector<CompressedChain>& compressed) noexcept {
+#if TLSCTX_CERT_COMPRESSION
+    for (const CompressedChain& c : compressed) {
+        // OpenSSL copies the bytes; its parameter is not const only by history.
+        if (SSL_set1_compressed_cert(ssl, c.algorithm, const_cast<unsigned char*>(c.data.data()),
+                                     c.data.size(), c.original_length) != 1) {
+            return false;
+        }
+    }
+#else
+    static_cast<void>(ssl);
+    static_cast<void>(compressed);
+#endif
+    return true;
 }
 
 }  // namespace detail
@@ -110,6 +163,7 @@ void Context::set_certificate_compression(const std::vector<CertCompression>& al
     }
     state_->cert_compression = algorithms;
     detail::precompress_chain(*state_);
+    detail::refresh_live_chains(*state_);
 #endif
 }
 

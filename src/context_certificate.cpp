@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -63,17 +64,25 @@ void check_chains(ContextState& s, const std::vector<CertChain>& chains, const c
 
 void publish(ContextState& s, std::vector<CertChain> chains, const char* op) {
     check_chains(s, chains, op);
-    s.live.publish_chains(std::make_shared<const std::vector<CertChain>>(std::move(chains)));
+    auto snapshot = std::make_shared<detail::LiveChains>();
+    for (const CertChain& chain : chains) {
+        snapshot->compressed.push_back(
+            detail::compress_for_live(s, detail::CertChainAccess::data(chain)));
+    }
+    snapshot->chains = std::move(chains);
+    s.live.publish_chains(std::move(snapshot));
 }
 
 void use_chain(ContextState& s, const CertChain& chain) {
     const char* op = "load_cert_chain";
     // Once chains are live, the SSL_CTX's own certificates no longer reach anyone, and writing
     // there would race with connections being made: the new chain is published instead.
+    std::unique_lock<std::mutex> lock(s.live_update_mutex);
     if (auto live = s.live.chains()) {
         publish(s, with_chain(*live, chain), op);
         return;
     }
+    lock.unlock();
     // One step that either takes leaf, intermediates and key or leaves the slot as it was.
     if (!detail::use_cert_chain(s.ctx.get(), detail::CertChainAccess::data(chain))) {
         ossl::throw_error(op, "the context cannot use the certificate chain");
@@ -83,6 +92,17 @@ void use_chain(ContextState& s, const CertChain& chain) {
 }
 
 }  // namespace
+
+namespace detail {
+
+void refresh_live_chains(ContextState& s) {
+    std::lock_guard<std::mutex> lock(s.live_update_mutex);
+    if (auto live = s.live.chains()) {
+        publish(s, *live, "set_certificate_compression");
+    }
+}
+
+}  // namespace detail
 
 void Context::load_cert_chain(const std::string& certfile, const std::string& keyfile,
                               std::string_view password) {
@@ -100,6 +120,7 @@ void Context::load_cert_chain_pem(std::string_view chain_pem, std::string_view k
 }
 
 void Context::set_cert_chains(std::vector<CertChain> chains) {
+    std::lock_guard<std::mutex> lock(state_->live_update_mutex);
     publish(*state_, std::move(chains), "set_cert_chains");
 }
 

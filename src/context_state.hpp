@@ -24,8 +24,10 @@ struct ContextState {
     // The chains load_cert_chain put into `ctx`, one per key type, for cert_chains() and for
     // turning a later load_cert_chain into a live reload (context_certificate.cpp).
     std::vector<CertChain> configured_chains;
-    // What set_cert_chains / reload_verify_locations published for new connections.
+    // What set_cert_chains / reload_verify_locations published for new connections, and the
+    // lock that makes a read-modify-write of it (load_cert_chain on a live context) one step.
     LiveMaterial live;
+    std::mutex live_update_mutex;
     // Set by every call that chooses trust anchors; until then the first verifying connection
     // loads the system store (see ensure_default_trust).
     bool trust_configured = false;

@@ -8,10 +8,15 @@
 
 namespace tls::detail {
 
-bool use_only_cert_chains(SSL* ssl, const std::vector<CertChain>& chains) noexcept {
+bool use_only_cert_chains(SSL* ssl, const std::vector<CertChain>& chains,
+                          const std::vector<std::vector<CompressedChain>>* compressed) noexcept {
     SSL_certs_clear(ssl);
-    for (const CertChain& chain : chains) {
-        if (!use_cert_chain(ssl, CertChainAccess::data(chain))) {
+    for (std::size_t i = 0; i < chains.size(); ++i) {
+        if (!use_cert_chain(ssl, CertChainAccess::data(chains[i]))) {
+            return false;
+        }
+        if (compressed != nullptr && i < compressed->size() &&
+            !use_compressed_chain(ssl, (*compressed)[i])) {
             return false;
         }
     }
@@ -22,14 +27,14 @@ bool LiveMaterial::apply(SSL* ssl) const noexcept {
     if (!published_.load(std::memory_order_acquire)) {
         return true;
     }
-    std::shared_ptr<const std::vector<CertChain>> chains;
+    std::shared_ptr<const LiveChains> chains;
     std::shared_ptr<const TrustSnapshot> trust;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         chains = chains_;
         trust = trust_;
     }
-    if (chains && !use_only_cert_chains(ssl, *chains)) {
+    if (chains && !use_only_cert_chains(ssl, chains->chains, &chains->compressed)) {
         return false;
     }
     // set1: the SSL holds its own reference, so the store outlives a later reload as long as
@@ -37,7 +42,7 @@ bool LiveMaterial::apply(SSL* ssl) const noexcept {
     return !trust || SSL_set1_verify_cert_store(ssl, trust->store.get()) == 1;
 }
 
-void LiveMaterial::publish_chains(std::shared_ptr<const std::vector<CertChain>> chains) {
+void LiveMaterial::publish_chains(std::shared_ptr<const LiveChains> chains) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         chains_ = std::move(chains);
@@ -55,7 +60,11 @@ void LiveMaterial::publish_trust(std::shared_ptr<const TrustSnapshot> trust) {
 
 std::shared_ptr<const std::vector<CertChain>> LiveMaterial::chains() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return chains_;
+    if (!chains_) {
+        return nullptr;
+    }
+    // Aliasing: shares ownership of the whole snapshot, points at its chains.
+    return std::shared_ptr<const std::vector<CertChain>>(chains_, &chains_->chains);
 }
 
 std::shared_ptr<const TrustSnapshot> LiveMaterial::trust() const {

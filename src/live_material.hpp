@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "cert_compression.hpp"
 #include "ossl/handles.hpp"
 #include "tls/cert_chain.hpp"
 
@@ -20,6 +21,13 @@ struct TrustSnapshot {
     ossl::X509StorePtr store;
 };
 
+// The chains, and for each its RFC 8879 compressed forms (OpenSSL never compresses during a
+// handshake, so a live chain is compressed once when it is published).
+struct LiveChains {
+    std::vector<CertChain> chains;
+    std::vector<std::vector<CompressedChain>> compressed;  // one entry per chain
+};
+
 class LiveMaterial {
   public:
     // Gives `ssl` the published chains (replacing every certificate it got from the context)
@@ -27,7 +35,7 @@ class LiveMaterial {
     // refused (out of memory: what was published was checked when it was published).
     bool apply(SSL* ssl) const noexcept;
 
-    void publish_chains(std::shared_ptr<const std::vector<CertChain>> chains);
+    void publish_chains(std::shared_ptr<const LiveChains> chains);
     void publish_trust(std::shared_ptr<const TrustSnapshot> trust);
 
     // What apply() would give a connection now; nullptr when nothing of that kind was published.
@@ -37,11 +45,14 @@ class LiveMaterial {
   private:
     std::atomic<bool> published_{false};
     mutable std::mutex mutex_;
-    std::shared_ptr<const std::vector<CertChain>> chains_;
+    std::shared_ptr<const LiveChains> chains_;
     std::shared_ptr<const TrustSnapshot> trust_;
 };
 
-// Gives `ssl` exactly `chains`: every certificate slot cleared, then each chain in its slot.
-bool use_only_cert_chains(SSL* ssl, const std::vector<CertChain>& chains) noexcept;
+// Gives `ssl` exactly `chains`: every certificate slot cleared, then each chain in its slot (with
+// its compressed forms when `compressed` has them).
+bool use_only_cert_chains(
+    SSL* ssl, const std::vector<CertChain>& chains,
+    const std::vector<std::vector<CompressedChain>>* compressed = nullptr) noexcept;
 
 }  // namespace tls::detail

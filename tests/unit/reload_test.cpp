@@ -183,6 +183,32 @@ TEST(Reload, ASecurityLevelRefusalIsCheckedBeforeAnythingChanges) {
     EXPECT_EQ(served_leaf(strict), leaf_der(pki().localhost()));
 }
 
+TEST(Reload, AReloadedChainIsSentCompressedAsTheConfiguredOneWas) {
+    // RFC 8879: the TLS 1.3 Certificate message (11) or CompressedCertificate (25) the server sent.
+    int certificate_type = 0;
+    tls::Context server = server_with(pki().localhost_rsa());
+    server.set_msg_callback([&](const tls::TlsMessage& m) {
+        if (m.outgoing && m.content_type == 22 && m.size >= 4 &&
+            (m.data[0] == 11 || m.data[0] == 25)) {
+            certificate_type = m.data[0];
+        }
+    });
+    const int expected = tls::HAS_CERT_COMPRESSION() ? 25 : 11;
+    EXPECT_EQ(served_leaf(server), leaf_der(pki().localhost_rsa()));
+    EXPECT_EQ(certificate_type, expected);
+    certificate_type = 0;
+    server.set_cert_chains({chain_of(pki().localhost_rsa()), chain_of(pki().localhost())});
+    EXPECT_EQ(served_leaf(server), leaf_der(pki().localhost()));
+    EXPECT_EQ(certificate_type, expected);
+    if (tls::HAS_CERT_COMPRESSION()) {
+        // Turning compression off on a live context reaches the live chains too.
+        server.set_certificate_compression({});
+        certificate_type = 0;
+        EXPECT_EQ(served_leaf(server), leaf_der(pki().localhost()));
+        EXPECT_EQ(certificate_type, 11);
+    }
+}
+
 TEST(Reload, LoadCertChainAfterALiveReloadIsLiveToo) {
     tls::Context server = server_with(pki().localhost());
     server.set_cert_chains({chain_of(pki().localhost())});
