@@ -224,9 +224,15 @@ int status_trampoline(SSL* ssl, void* arg) noexcept {
     return state->ocsp_policy == OcspPolicy::off ? 1 : check_staple(ssl, *state);
 }
 
+// Installed once: set_ocsp_response may run while handshakes read the SSL_CTX, which must then
+// see no write at all.
 void install_status_callback(ContextState& state) {
-    SSL_CTX_set_tlsext_status_cb(state.ctx.get(), &status_trampoline);
-    SSL_CTX_set_tlsext_status_arg(state.ctx.get(), &state);
+    int (*installed)(SSL*, void*) = nullptr;
+    SSL_CTX_get_tlsext_status_cb(state.ctx.get(), &installed);
+    if (installed != &status_trampoline) {
+        SSL_CTX_set_tlsext_status_cb(state.ctx.get(), &status_trampoline);
+        SSL_CTX_set_tlsext_status_arg(state.ctx.get(), &state);
+    }
 }
 
 }  // namespace
