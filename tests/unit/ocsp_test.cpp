@@ -277,6 +277,28 @@ TEST(OcspStapling, CallbackExceptionMeansNoStapleNotAFailedHandshake) {
     EXPECT_FALSE(p.client.object.ocsp_response());
 }
 
+TEST(OcspStapling, SniSwitchStaplesTheResponseOfTheContextChosen) {
+    for (const VersionRow& version : kVersions) {
+        SCOPED_TRACE(version.name);
+        // The listener's context holds another certificate with its own staple; the SNI
+        // callback hands the handshake to a context whose staple covers that context's leaf.
+        tls::Context chosen = server_context(version.version);
+        chosen.set_ocsp_response(response(pki().good()));
+        tls::Context first = server_context(version.version, pki().must_staple_leaf());
+        first.set_ocsp_response(response(pki().must_staple_good()));
+        first.set_sni_callback([chosen](tls::ServerNameRequest& request) {
+            request.set_context(chosen);
+            return std::optional<tls::AlertDescription>();
+        });
+        tls::test::memory::Pair p =
+            tls::test::memory::make_pair(client_context(OcspPolicy::require), first);
+        ASSERT_FALSE(handshake(p)) << p.client.object.last_error().message;
+        ASSERT_TRUE(p.client.object.ocsp_response());
+        EXPECT_EQ(p.client.object.ocsp_response()->serial_number, pki().leaf_serial());
+        EXPECT_EQ(p.client.object.getpeercert()->serial_number, pki().leaf_serial());
+    }
+}
+
 TEST(OcspStapling, MustStapleCertificateWithoutStapleFailsUnlessPolicyIsOff) {
     for (const VersionRow& version : kVersions) {
         SCOPED_TRACE(version.name);
