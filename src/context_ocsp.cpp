@@ -114,6 +114,12 @@ int staple_response(SSL* ssl, ContextState& state) noexcept {
             OPENSSL_free(copy);
             return SSL_TLSEXT_ERR_NOACK;
         }
+#ifdef SSL_OP_NO_TX_CERTIFICATE_COMPRESSION
+        // OpenSSL 3.2+ sends a chain compressed at load time (RFC 8879, context_certificate.cpp)
+        // as it was made then, without this handshake's status_request extension, so the staple
+        // would silently vanish in TLS 1.3. This handshake sends its certificate uncompressed.
+        SSL_set_options(ssl, SSL_OP_NO_TX_CERTIFICATE_COMPRESSION);
+#endif
         return SSL_TLSEXT_ERR_OK;
     } catch (...) {
         ERR_clear_error();
