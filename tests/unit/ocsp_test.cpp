@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 
 #include "support/memory_pair.hpp"
 #include "support/ocsp_pki.hpp"
@@ -231,6 +232,42 @@ TEST(OcspStapling, EmptyResponseStopsStapling) {
         tls::test::memory::make_pair(client_context(OcspPolicy::require), server);
     EXPECT_EQ(handshake(p), tls::SSLErrc::cert_verification);
     EXPECT_EQ(p.client.object.last_error().verify_code, 73);
+}
+
+TEST(OcspStapling, ResponseReplacedWhileOtherThreadsHandshakeIsSeenWholeOrNotAtAll) {
+    tls::Context server = server_context(tls::TLSVersion::TLSv1_3);
+    server.set_ocsp_response(response(pki().good()));
+    const tls::Bytes good = response(pki().good());
+    const tls::Bytes revoked = response(pki().revoked());
+    std::atomic<bool> stop{false};
+    std::atomic<int> handshakes{0};
+    std::atomic<int> wrong{0};
+    auto client_loop = [&] {
+        const tls::Context client = client_context(OcspPolicy::check_if_present);
+        while (!stop) {
+            tls::test::memory::Pair p = tls::test::memory::make_pair(client, server);
+            const std::error_code ec = handshake(p);
+            // Each handshake staples one whole response: good passes, revoked fails with 23.
+            const std::optional<tls::OcspResponseInfo> sent = p.server.object.ocsp_response();
+            const bool consistent =
+                sent && ((sent->der == good && !ec) ||
+                         (sent->der == revoked && p.client.object.last_error().verify_code == 23));
+            if (!consistent) {
+                ++wrong;
+            }
+            ++handshakes;
+        }
+    };
+    std::thread a(client_loop);
+    std::thread b(client_loop);
+    for (int i = 0; i < 200 || handshakes < 20; ++i) {
+        server.set_ocsp_response(i % 2 == 0 ? revoked : good);
+    }
+    stop = true;
+    a.join();
+    b.join();
+    EXPECT_GE(handshakes.load(), 20);
+    EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(OcspStapling, CallbackIsAskedPerHandshakeAndItsAnswerIsChecked) {
