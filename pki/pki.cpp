@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
@@ -497,6 +498,9 @@ IssuedCert make_leaf(const CertificateOptions& options, const CaParts* issuer) {
                           options.common_name.empty() && options.organization.empty());
     add_authority_info_access(cert.get(), options);
     add_crl_distribution_points(cert.get(), options.crl_urls);
+    if (options.must_staple) {
+        add_conf_ext(cert.get(), signer, NID_tlsfeature, "status_request");
+    }
     sign(cert.get(), issuer != nullptr ? issuer->key.get() : key.get());
 
     std::string cert_pem = cert_to_pem(cert.get());
@@ -649,6 +653,44 @@ IssuedCert make_self_signed(const std::vector<std::string>& names, KeyType key_t
     CertificateOptions options = options_for_names(names);
     options.key_type = key_type;
     return make_leaf(options, nullptr);
+}
+
+std::vector<unsigned char> CertificateAuthority::make_ocsp_response(
+    const std::string& cert_pem, OcspCertStatus status, std::chrono::seconds this_update_offset,
+    std::chrono::seconds next_update_offset) const {
+    const ossl::X509Ptr cert = cert_from_pem(cert_pem);
+    X509* ca = state_->ca.cert.get();
+    // OCSP_basic_add1_status copies the id into the response.
+    const ossl::OcspCertIdPtr id(OCSP_cert_to_id(EVP_sha1(), cert.get(), ca));
+    const ossl::OcspBasicRespPtr basic(OCSP_BASICRESP_new());
+    const ossl::AsnTimePtr this_update(X509_gmtime_adj(nullptr, this_update_offset.count()));
+    const ossl::AsnTimePtr next_update(X509_gmtime_adj(nullptr, next_update_offset.count()));
+    const ossl::AsnTimePtr revoked_at(X509_gmtime_adj(nullptr, this_update_offset.count() - 3600));
+    if (!id || !basic || !this_update || !next_update || !revoked_at) {
+        fail("cannot allocate OCSP response");
+    }
+    const bool revoked = status == OcspCertStatus::revoked;
+    const int code = revoked                             ? V_OCSP_CERTSTATUS_REVOKED
+                     : status == OcspCertStatus::unknown ? V_OCSP_CERTSTATUS_UNKNOWN
+                                                         : V_OCSP_CERTSTATUS_GOOD;
+    if (OCSP_basic_add1_status(basic.get(), id.get(), code,
+                               revoked ? OCSP_REVOKED_STATUS_KEYCOMPROMISE : 0,
+                               revoked ? revoked_at.get() : nullptr, this_update.get(),
+                               next_update.get()) == nullptr ||
+        OCSP_basic_sign(basic.get(), ca, state_->ca.key.get(), signing_digest(state_->ca.key.get()),
+                        nullptr, 0) != 1) {
+        fail("cannot sign OCSP response");
+    }
+    const ossl::OcspResponsePtr response(
+        OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+    std::vector<unsigned char> der =
+        response ? ossl::der_or_empty(&i2d_OCSP_RESPONSE,
+                                      static_cast<const OCSP_RESPONSE*>(response.get()))
+                 : std::vector<unsigned char>();
+    if (der.empty()) {
+        fail("cannot encode OCSP response");
+    }
+    return der;
 }
 
 }  // namespace tls::pki

@@ -16,6 +16,8 @@
 
 namespace tls::detail {
 
+struct OcspStaple;  // ocsp_check.hpp
+
 struct ContextState {
     ossl::SslCtxPtr ctx;
     Protocol protocol = Protocol::PROTOCOL_TLS;
@@ -49,6 +51,13 @@ struct ContextState {
     std::string keylog_path;
     ossl::FilePtr keylog_file;
     std::mutex keylog_mutex;
+    // OCSP stapling (context_ocsp.cpp). Server: the staple is immutable and replaced whole
+    // under ocsp_mutex, so set_ocsp_response may run while handshakes on other threads hold
+    // the previous one; the callback, when set, is asked instead. Client: the policy.
+    std::shared_ptr<const OcspStaple> ocsp_staple;
+    std::mutex ocsp_mutex;
+    Context::OcspResponseCallback ocsp_callback;
+    OcspPolicy ocsp_policy = OcspPolicy::off;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then
@@ -61,7 +70,8 @@ struct ContextState {
     // Whether a callback may need to find the connection's Engine (to switch its context or to
     // hand it an exception), which puts the Engine in the SSL's ex_data.
     bool callbacks_need_engine() const noexcept {
-        return sni_callback || psk_client_callback || psk_server_callback || msg_callback;
+        return sni_callback || psk_client_callback || psk_server_callback || msg_callback ||
+               ocsp_policy != OcspPolicy::off;
     }
 };
 

@@ -91,6 +91,10 @@ class TLS_API Connection {
     std::vector<Bytes> get_verified_chain() const;
     /// Python 3.13: `get_unverified_chain()`: the chain as the peer sent it, leaf first, as DER.
     std::vector<Bytes> get_unverified_chain() const;
+    /// The OCSP staple of this handshake, decoded (tls/ocsp.hpp; Python has none): on a client
+    /// the one the server sent (checked per the context's OcspPolicy), on a server the one it
+    /// sent. std::nullopt when none was stapled or before the handshake.
+    std::optional<OcspResponseInfo> ocsp_response() const;
     /// Python: `get_channel_binding(cb_type)`: "tls-unique" (RFC 5929; TLS 1.2) or, as an
     /// addition, "tls-exporter" (RFC 9266; TLS 1.3). std::nullopt before the handshake.
     /// @throws std::invalid_argument for another type.

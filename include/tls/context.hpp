@@ -24,6 +24,7 @@
 #include "tls/ciphers.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
+#include "tls/ocsp.hpp"
 #include "tls/session.hpp"
 
 namespace tls {
@@ -329,6 +330,35 @@ class TLS_API Context {
     /// Python: `sni_callback` (and the legacy `set_servername_callback`). An empty function
     /// removes the callback.
     void set_sni_callback(SniCallback callback);
+
+    /// OCSP stapling (docs/server.md). Server: staple `der` (a DER OCSP response) in every
+    /// handshake whose client asks for one; empty stops stapling. A response is stapled only
+    /// while it is "successful", covers the certificate chosen for that handshake (issuer and
+    /// serial) and has not expired (nextUpdate in the past): otherwise the handshake goes on
+    /// without a staple. Safe to call while the context serves, from any thread: handshakes
+    /// under way keep the response they started with.
+    /// @throws SSLError when `der` is not an OCSP response; the staple is then unchanged.
+    void set_ocsp_response(const Bytes& der);
+    /// set_ocsp_response() with the contents of a DER file (`openssl ocsp -respout`).
+    /// @throws std::system_error (errno) for an unreadable file; SSLError as above.
+    void load_ocsp_response(const std::string& path);
+    /// Called in each handshake whose client asks for a staple, with what the staple must cover;
+    /// returns the DER response to staple (checked as above) or std::nullopt for none. It may
+    /// fetch or refresh: the result is not cached. It replaces set_ocsp_response()'s staple while
+    /// set; an empty function removes it. An exception thrown here means no staple (a stapling
+    /// failure never fails a handshake). Called on the handshake's thread.
+    using OcspResponseCallback = std::function<std::optional<Bytes>(const OcspRequestInfo&)>;
+    void set_ocsp_response_callback(OcspResponseCallback callback);
+    /// Client: whether to ask for the server's staple and how to judge it (tls/ocsp.hpp). Default
+    /// OcspPolicy::off, as Python. A staple that is checked must be signed by the certificate's
+    /// issuer (or a responder it delegated to with the OCSPSigning usage), current (5 minutes of
+    /// clock skew allowed), for the server's certificate, and "good": a revoked certificate fails
+    /// the handshake with SSLCertVerificationError, verify_code 23 (X509_V_ERR_CERT_REVOKED);
+    /// other failures with X509_V_ERR_OCSP_VERIFY_FAILED (or X509_V_ERR_OCSP_CERT_UNKNOWN for an
+    /// "unknown" status), a missing required staple with X509_V_ERR_OCSP_VERIFY_NEEDED.
+    /// @note Calls SSL_CTX_set_tlsext_status_type / SSL_CTX_set_tlsext_status_cb.
+    void set_ocsp_policy(OcspPolicy policy);
+    OcspPolicy ocsp_policy() const noexcept;
     /// Python: `load_dh_params(path)`: finite-field DH parameters (PEM) for DHE suites.
     void load_dh_params(const std::string& path);
     /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".

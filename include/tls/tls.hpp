@@ -17,6 +17,7 @@
 #include "tls/memory_bio.hpp"
 #include "tls/net.hpp"
 #include "tls/object.hpp"
+#include "tls/ocsp.hpp"
 #include "tls/session.hpp"
 #include "tls/socket.hpp"
 #include "tls/verify.hpp"

@@ -145,6 +145,28 @@ bool is_verify_failure(unsigned long e) noexcept {
     return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED;
 }
 
+// A client's OCSP status callback (context_ocsp.cpp) refused the server's staple: OpenSSL fails
+// the handshake with INVALID_STATUS_RESPONSE, and the callback left a verify result saying why.
+bool is_refused_staple(const SSL* ssl, unsigned long e) noexcept {
+    return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_INVALID_STATUS_RESPONSE &&
+           SSL_is_server(ssl) == 0 && SSL_get_verify_result(ssl) != X509_V_OK;
+}
+
+// X509_verify_cert_error_string() says "certificate revoked" for a CRL and a staple alike; the
+// verify message says where an OCSP verdict came from.
+const char* staple_verify_message(long code) noexcept {
+    switch (code) {
+        case X509_V_ERR_CERT_REVOKED:
+            return "the OCSP staple says the certificate is revoked";
+        case X509_V_ERR_OCSP_CERT_UNKNOWN:
+            return "the OCSP staple says the certificate's status is unknown";
+        case X509_V_ERR_OCSP_VERIFY_NEEDED:
+            return "no OCSP staple, and one is required";
+        default:
+            return "the OCSP staple is not valid for the certificate";
+    }
+}
+
 // What a failed handshake means when the context accepts only post-quantum groups, or nullptr
 // when the reason has nothing to do with key exchange. OpenSSL's reasons cannot say "post-quantum"
 // (it does not know why the group list is what it is), so tlsctx words them.
@@ -306,6 +328,15 @@ void describe_failure(SSL* ssl, IoCall call, int ssl_error, int saved_errno,
                 drain_into(info);
                 info.code = make_error_code(SSLErrc::cert_verification);
                 describe_verify_failure(ssl, info);
+                info.message = compose(io_call_name(call),
+                                       "certificate verify failed: " + info.verify_message, info);
+                return;
+            }
+            if (is_refused_staple(ssl, e)) {
+                drain_into(info);
+                info.code = make_error_code(SSLErrc::cert_verification);
+                info.verify_code = SSL_get_verify_result(ssl);
+                info.verify_message = staple_verify_message(info.verify_code);
                 info.message = compose(io_call_name(call),
                                        "certificate verify failed: " + info.verify_message, info);
                 return;

@@ -48,7 +48,8 @@ struct IoFailure {
 ///     (errno 0: EOF without close_notify -> eof; errno set -> syscall carrying the errno, see
 ///     make_error_code(SSLErrc, int)), and SSL_ERROR_SSL from the newest queued entry
 ///     (UNEXPECTED_EOF_WHILE_READING -> eof, CERTIFICATE_VERIFY_FAILED -> cert_verification with
-///     the verify result, anything else -> ssl).
+///     the verify result, a client's INVALID_STATUS_RESPONSE with a verify result left by the
+///     OCSP check (context_ocsp.cpp) -> cert_verification too, anything else -> ssl).
 /// Would-block, the hot path of every event loop, allocates nothing: `info` gets the code and
 /// loses an earlier failure's details, if any. Other outcomes replace `info`. The success path
 /// never comes here, so it never looks at the error queue (that costs ~1 % of bulk throughput;

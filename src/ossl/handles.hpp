@@ -131,3 +131,20 @@ using X509InfoStackPtr = std::unique_ptr<STACK_OF(X509_INFO), Deleter<free_x509_
 using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<NAME_CONSTRAINTS_free>>;
 
 }  // namespace tls::ossl
+
+#include <openssl/ocsp.h>
+
+namespace tls::ossl {
+
+// OCSP stapling (ocsp.cpp, context_ocsp.cpp).
+using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, Deleter<OCSP_RESPONSE_free>>;
+using OcspBasicRespPtr = std::unique_ptr<OCSP_BASICRESP, Deleter<OCSP_BASICRESP_free>>;
+using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, Deleter<OCSP_CERTID_free>>;
+inline void free_asn1_integer_stack(STACK_OF(ASN1_INTEGER) * s) noexcept {
+    sk_ASN1_INTEGER_pop_free(s, ASN1_INTEGER_free);
+}
+/// A TLS Feature extension (RFC 7633) decoded: the feature numbers.
+using AsnIntegerStackPtr =
+    std::unique_ptr<STACK_OF(ASN1_INTEGER), Deleter<free_asn1_integer_stack>>;
+
+}  // namespace tls::ossl

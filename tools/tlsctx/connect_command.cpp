@@ -39,6 +39,7 @@ struct ConnectOptions {
     std::optional<std::string> send;
     double timeout_seconds = 10.0;
     bool json = false;
+    std::string ocsp = "off";
 };
 
 tls::Context make_client_context(const ConnectOptions& options) {
@@ -52,6 +53,9 @@ tls::Context make_client_context(const ConnectOptions& options) {
     if (!options.alpn.empty()) {
         context.set_alpn_protocols(split_list(options.alpn));
     }
+    context.set_ocsp_policy(options.ocsp == "require" ? tls::OcspPolicy::require
+                            : options.ocsp == "check" ? tls::OcspPolicy::check_if_present
+                                                      : tls::OcspPolicy::off);
     if (!options.tls_min.empty()) {
         context.set_minimum_version(parse_tls_version(options.tls_min, "--tls-min"));
     }
@@ -108,6 +112,12 @@ void print_human(const HostPort& target, const tls::Socket& socket, bool verifie
               << "chain:       " << socket.get_verified_chain().size()
               << " verified certificate(s), leaf to trust anchor\n"
               << "resumed:     " << (socket.session_reused() ? "yes" : "no") << "\n";
+    const std::optional<tls::OcspResponseInfo> staple = socket.ocsp_response();
+    std::cout << "ocsp staple: "
+              << (staple ? staple->cert_status + " (this update " + staple->this_update +
+                               ", next update " + staple->next_update.value_or("none") + ")"
+                         : std::string("(none)"))
+              << "\n";
     std::optional<tls::CertificateInfo> peer = socket.getpeercert();
     std::cout << "peer certificate (getpeercert()):\n"
               << (peer ? json_one_key_per_line(certificate_to_ordered_json(*peer))
@@ -137,6 +147,8 @@ void print_json(const tls::Socket& socket, bool verified,
     std::vector<tls::Bytes> chain = socket.get_verified_chain();
     out["verified_chain_length"] =
         chain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chain.size());
+    const std::optional<tls::OcspResponseInfo> staple = socket.ocsp_response();
+    out["ocsp_cert_status"] = staple ? nlohmann::ordered_json(staple->cert_status) : nullptr;
     out["session_reused"] = socket.session_reused();
     out["server_hostname"] = socket.server_hostname();
     out["verified"] = verified;
@@ -208,6 +220,10 @@ void add_connect_command(CLI::App& app) {
                     "Send TEXT, half-close, then print everything the server sends back");
     cmd->add_option("--timeout", o->timeout_seconds,
                     "Seconds allowed for the connect, the handshake and each read (default 10)");
+    cmd->add_option("--ocsp", o->ocsp,
+                    "OCSP staple: off (default), check (when sent, or for a must-staple "
+                    "certificate) or require")
+        ->check(CLI::IsMember(std::vector<std::string>{"off", "check", "require"}));
     cmd->add_flag("--json", o->json, "Print one JSON object");
     cmd->callback([o] { run_connect(*o); });
 }

@@ -63,6 +63,7 @@ struct ServeOptions {
     double idle_timeout_seconds = 10.0;
     std::string port_file;
     long exit_after = 0;
+    std::string ocsp_response;
 };
 
 // The signal handler may only write to a pipe; the accept loop polls the other end. The byte
@@ -477,6 +478,9 @@ tls::Context make_server_context(const ServeOptions& options) {
         context.set_verify_mode(options.verify_client == "optional" ? tls::CERT_OPTIONAL
                                                                     : tls::CERT_REQUIRED);
     }
+    if (!options.ocsp_response.empty()) {
+        context.load_ocsp_response(options.ocsp_response);
+    }
     if (!options.alpn.empty()) {
         context.set_alpn_protocols(split_list(options.alpn));
     } else if (options.www) {
@@ -565,6 +569,10 @@ void add_serve_command(CLI::App& app) {
                     "Connections served at once; more wait in the backlog (default 64)");
     cmd->add_option("--idle-timeout", o->idle_timeout_seconds,
                     "Seconds allowed for the handshake, a request and each read (default 10)");
+    cmd->add_option("--ocsp-response", o->ocsp_response,
+                    "Staple this DER OCSP response (openssl ocsp -respout) while it is valid "
+                    "for --cert's leaf")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--port-file", o->port_file, "Write the listening port to this file");
     cmd->add_option("--exit-after", o->exit_after,
                     "Exit after serving this many connections (0: run until SIGTERM/SIGINT)");

@@ -27,6 +27,9 @@ enum class ExtendedKeyUsage : int {
     code_signing = 2,
 };
 
+/// The status an OCSP response made by CertificateAuthority::make_ocsp_response gives.
+enum class OcspCertStatus : int { good = 0, revoked = 1, unknown = 2 };
+
 /// How a certificate is made. Defaults make a valid, current, CA-signed ECDSA leaf.
 struct CertificateOptions {
     // Not an aggregate, so that `issue_cert({"localhost"})` means a list of names; "= default"
@@ -49,6 +52,8 @@ struct CertificateOptions {
     std::vector<std::string> ocsp_urls;       ///< authorityInfoAccess OCSP
     std::vector<std::string> ca_issuer_urls;  ///< authorityInfoAccess caIssuers
     std::vector<std::string> crl_urls;        ///< crlDistributionPoints
+    /// RFC 7633 TLS Feature extension with status_request ("OCSP must-staple").
+    bool must_staple = false;
 };
 
 /// A certificate with its private key, as PEM.
@@ -100,6 +105,14 @@ class CertificateAuthority {
         KeyType key_type = KeyType::ec_p256) const;
     /// A CRL signed by this CA revoking the given certificates (PEM of each), valid for a day.
     std::string make_crl_pem(const std::vector<std::string>& revoked_cert_pems) const;
+    /// A DER OCSP response (RFC 6960) signed by this CA about `cert_pem`, one of its
+    /// certificates: thisUpdate and nextUpdate relative to now (negative = in the past, so
+    /// expired responses can be made, which `openssl ocsp` cannot), revoked ones with reason
+    /// keyCompromise.
+    std::vector<unsigned char> make_ocsp_response(
+        const std::string& cert_pem, OcspCertStatus status = OcspCertStatus::good,
+        std::chrono::seconds this_update_offset = std::chrono::seconds(0),
+        std::chrono::seconds next_update_offset = std::chrono::hours(24)) const;
 
   private:
     struct State;
