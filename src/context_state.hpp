@@ -27,6 +27,7 @@ struct ContextState {
     // Server-side ALPN preference list in wire format (length-prefixed names).
     std::vector<unsigned char> alpn_wire;
     SniCallback sni_callback;
+    ClientHelloCallback client_hello_callback;
     PskClientCallback psk_client_callback;
     PskServerCallback psk_server_callback;
     MessageCallback msg_callback;
@@ -53,7 +54,7 @@ struct ContextState {
     // Whether a callback may need to find the connection's Engine (to switch its context or to
     // hand it an exception), which puts the Engine in the SSL's ex_data.
     bool callbacks_need_engine() const noexcept {
-        return sni_callback || psk_client_callback || psk_server_callback || msg_callback;
+        return sni_callback || client_hello_callback || psk_client_callback || psk_server_callback || msg_callback;
     }
 };
 

@@ -7,6 +7,7 @@
 #include "tls/bytes.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
+#include "tls/client_hello.hpp"
 #include "tls/connection.hpp"
 #include "tls/constants.hpp"
 #include "tls/context.hpp"
