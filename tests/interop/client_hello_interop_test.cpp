@@ -83,6 +83,8 @@ tls::test::OpensslClientResult s_client(std::uint16_t port, std::vector<std::str
 
 TEST(ClientHelloInterop, CallbackSeesWhatOpensslClientWasToldToOffer) {
     tls::Context server = server_context();
+    // Without this, OpenSSL 3.5's server prefers x25519 enough to ask for it (HelloRetryRequest).
+    server.set_groups("secp384r1:x25519");
     Seen seen;
     server.set_client_hello_callback(seen.recorder());
     tls::Listener listener(server, "127.0.0.1", 0);
