@@ -54,7 +54,8 @@ struct ContextState {
     // Whether a callback may need to find the connection's Engine (to switch its context or to
     // hand it an exception), which puts the Engine in the SSL's ex_data.
     bool callbacks_need_engine() const noexcept {
-        return sni_callback || client_hello_callback || psk_client_callback || psk_server_callback || msg_callback;
+        return sni_callback || client_hello_callback || psk_client_callback ||
+               psk_server_callback || msg_callback;
     }
 };
 

@@ -76,5 +76,4 @@ class TLS_API ClientHello {
 
 // ClientHelloCallback, the callback's type, is declared in tls/context.hpp next to SniCallback.
 
-
 }  // namespace tls

@@ -65,11 +65,10 @@ struct Seen {
 
 // A tlsctx server answering one line with "pong" on each of `count` connections.
 tls::test::feature::ConnectionServer pong_server(tls::Listener& listener, std::size_t count = 1) {
-    return tls::test::feature::ConnectionServer(
-        listener, count, [](std::size_t, tls::Socket& s) {
-            (void)tls::test::feature::read_until(s);
-            s.sendall("pong\n");
-        });
+    return tls::test::feature::ConnectionServer(listener, count, [](std::size_t, tls::Socket& s) {
+        (void)tls::test::feature::read_until(s);
+        s.sendall("pong\n");
+    });
 }
 
 tls::test::OpensslClientResult s_client(std::uint16_t port, std::vector<std::string> args) {
@@ -90,11 +89,10 @@ TEST(ClientHelloInterop, CallbackSeesWhatOpensslClientWasToldToOffer) {
     tls::Listener listener(server, "127.0.0.1", 0);
     auto thread = pong_server(listener);
     const auto run = s_client(
-        listener.port(),
-        {"-alpn", "h2,x-tlsctx/1", "-groups", "secp384r1:x25519", "-sigalgs",
-         "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256:ed25519", "-ciphersuites",
-         "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", "-cipher",
-         "ECDHE-ECDSA-AES256-GCM-SHA384"});
+        listener.port(), {"-alpn", "h2,x-tlsctx/1", "-groups", "secp384r1:x25519", "-sigalgs",
+                          "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256:ed25519", "-ciphersuites",
+                          "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256", "-cipher",
+                          "ECDHE-ECDSA-AES256-GCM-SHA384"});
     EXPECT_FALSE(thread.join().at(0)) << tls::test::describe(thread.join().at(0));
     EXPECT_TRUE(contains(run.process.out, "pong")) << run.process.out << run.process.err;
 
@@ -240,8 +238,8 @@ TEST(ClientHelloInterop, CallbackSeesWhatGnutlsClientOffered) {
     auto thread = pong_server(listener);
     tls::test::Subprocess client(
         {"gnutls-cli", "127.0.0.1", "-p", std::to_string(listener.port()), "--sni-hostname",
-         "localhost", "--verify-hostname", "localhost", "--x509cafile", pki().ca_cert(),
-         "--alpn", "h2", "--alpn", "x-gnutls/1", "--priority",
+         "localhost", "--verify-hostname", "localhost", "--x509cafile", pki().ca_cert(), "--alpn",
+         "h2", "--alpn", "x-gnutls/1", "--priority",
          "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-X25519"},
         tls::test::Millis(20000));
     client.write_stdin("ping\n");

@@ -21,12 +21,12 @@
 
 namespace {
 
+using tls::test::kPeerTimeout;
 using tls::test::Millis;
 using tls::test::OpensslServer;
 using tls::test::OpensslServerOptions;
 using tls::test::Subprocess;
 using tls::test::TestPki;
-using tls::test::kPeerTimeout;
 using tls::test::feature::client_context;
 using tls::test::feature::hex;
 using tls::test::feature::read_until;
@@ -55,10 +55,16 @@ std::string keying_material(const std::string& output) {
 
 // An interactive s_client (no -ign_eof, so its command letters work) against 127.0.0.1:port.
 std::vector<std::string> s_client_argv(std::uint16_t port, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{"openssl",          "s_client",  "-connect",
+    std::vector<std::string> argv{"openssl",
+                                  "s_client",
+                                  "-connect",
                                   "127.0.0.1:" + std::to_string(port),
-                                  "-servername",      "localhost", "-verify_hostname",
-                                  "localhost",        "-CAfile",   pki().ca_cert(),
+                                  "-servername",
+                                  "localhost",
+                                  "-verify_hostname",
+                                  "localhost",
+                                  "-CAfile",
+                                  pki().ca_cert(),
                                   "-verify_return_error"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;

@@ -83,8 +83,8 @@ TEST(ClientHelloTest, CallbackSeesWhatTheClientOffered) {
                                                       "rsa_pss_rsae_sha256", "ed25519"}));
     EXPECT_FALSE(seen.resumption);
     // server_name, ALPN, supported_versions, key_share (the order differs between releases).
-    EXPECT_TRUE(has(seen.extensions, 0) && has(seen.extensions, 16) &&
-                has(seen.extensions, 43) && has(seen.extensions, 51))
+    EXPECT_TRUE(has(seen.extensions, 0) && has(seen.extensions, 16) && has(seen.extensions, 43) &&
+                has(seen.extensions, 51))
         << ::testing::PrintToString(seen.extensions);
     std::vector<int> sorted = seen.extensions;
     std::sort(sorted.begin(), sorted.end());

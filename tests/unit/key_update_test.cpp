@@ -55,7 +55,8 @@ TEST(KeyUpdateTest, RequestingPeerUpdateMakesItAnswerWithItsOwn) {
     // Many more, both ways.
     for (int i = 0; i < 5; ++i) {
         p.server.object.update_keys(false);
-        EXPECT_EQ(memory::send(p.server, p.client, "x" + std::to_string(i)), "x" + std::to_string(i));
+        EXPECT_EQ(memory::send(p.server, p.client, "x" + std::to_string(i)),
+                  "x" + std::to_string(i));
     }
     EXPECT_EQ(p.client.object.stats().key_updates_received, 6U);
     EXPECT_EQ(p.server.object.stats().key_updates_sent, 6U);
@@ -121,8 +122,8 @@ TEST(KeyUpdateTest, SocketKeyUpdatesGoOutNowAndDataFlows) {
 TEST(KeyUpdateTest, SocketOnTlsOnePointTwoRefuses) {
     tls::Context client = client_context();
     client.set_maximum_version(tls::TLSVersion::TLSv1_2);
-    tls::test::TlsPair pair = tls::test::handshake_pair(client, server_context(),
-                                                        tls::WrapOptions::client("localhost"));
+    tls::test::TlsPair pair =
+        tls::test::handshake_pair(client, server_context(), tls::WrapOptions::client("localhost"));
     ASSERT_FALSE(pair.client_error) << tls::test::describe(pair.client_error);
     try {
         pair.client.update_keys(true);
