@@ -52,7 +52,8 @@ struct ContextState {
     bool can_be_client() const noexcept { return protocol != Protocol::PROTOCOL_TLS_SERVER; }
 
     // Whether a callback may need to find the connection's Engine (to switch its context or to
-    // hand it an exception), which puts the Engine in the SSL's ex_data.
+    // hand it an exception). Every Engine now puts itself in its SSL's ex_data (stats() needs
+    // it, engine.cpp), so nothing asks this any more; kept while other branches still add to it.
     bool callbacks_need_engine() const noexcept {
         return sni_callback || client_hello_callback || psk_client_callback ||
                psk_server_callback || msg_callback;
