@@ -141,7 +141,11 @@ int client_hello_trampoline(SSL* ssl, int* alert, void* arg) noexcept {
     } catch (...) {
         engine->stash_failure(std::current_exception());
         *alert = SSL_AD_INTERNAL_ERROR;
-        engine->note_callback_refusal("the ClientHello callback threw an exception");
+        try {
+            engine->note_callback_refusal("the ClientHello callback threw an exception");
+        } catch (...) {
+            // Out of memory: the error keeps the generic message.
+        }
         return SSL_CLIENT_HELLO_ERROR;
     }
 }

@@ -222,9 +222,14 @@ std::error_code Engine::update_keys(bool request_peer) noexcept {
         return last_error_.code;
     }
     SSL* ssl = ssl_.get();
-    // A KeyUpdate scheduled by an earlier call that could not write it yet (a non-blocking
-    // transport) is sent, not scheduled twice: OpenSSL refuses a second one until it is out.
-    if (SSL_get_key_update_type(ssl) == SSL_KEY_UPDATE_NONE) {
+    // SSL_key_update puts the SSL back "in init" until its message is written; a write() or
+    // read() may finish that as well as a second call here.
+    if (key_update_in_flight_ && handshake_done()) {
+        key_update_in_flight_ = false;
+    }
+    // One that an earlier call could not write yet (a non-blocking transport) is sent, not
+    // scheduled again: OpenSSL refuses a second one until it is out.
+    if (!key_update_in_flight_) {
         if (!handshake_done()) {
             return fail(ossl::make_error(std::make_error_code(std::errc::not_connected),
                                          "update_keys: the handshake is not done"));
@@ -242,9 +247,14 @@ std::error_code Engine::update_keys(bool request_peer) noexcept {
                 return make_error_code(SSLErrc::ssl);
             }
         }
+        key_update_in_flight_ = true;
     }
     // SSL_key_update only schedules the message; the state machine writes it (SSL_key_update(3)).
-    return perform(Operation::handshake, [&] { return SSL_do_handshake(ssl); });
+    std::error_code ec = perform(Operation::handshake, [&] { return SSL_do_handshake(ssl); });
+    if (ec != SSLErrc::want_write && ec != SSLErrc::want_read) {
+        key_update_in_flight_ = false;
+    }
+    return ec;
 }
 
 std::error_code Engine::read(void* buffer, std::size_t len, std::size_t& n) noexcept {

@@ -139,6 +139,8 @@ class Engine {
     std::uint64_t key_updates_sent_ = 0;
     std::uint64_t key_updates_received_ = 0;
     std::uint64_t session_tickets_received_ = 0;
+    // update_keys() scheduled a KeyUpdate that is not written yet.
+    bool key_update_in_flight_ = false;
 };
 
 }  // namespace tls::detail

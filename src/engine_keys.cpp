@@ -80,7 +80,8 @@ ConnectionStats Engine::stats() const noexcept {
 
 namespace tls {
 
-Bytes Connection::export_keying_material(std::string_view label, std::optional<Bytes> context,
+Bytes Connection::export_keying_material(std::string_view label,
+                                         const std::optional<Bytes>& context,
                                          std::size_t length) const {
     return engine("export_keying_material").export_keying_material(label, context, length);
 }

@@ -127,7 +127,7 @@ class TLS_API Connection {
     /// @throws std::logic_error before the handshake; SSLError when OpenSSL refuses (a label
     /// it reserves, such as "master secret" in TLS 1.2).
     /// @note Calls SSL_export_keying_material.
-    Bytes export_keying_material(std::string_view label, std::optional<Bytes> context,
+    Bytes export_keying_material(std::string_view label, const std::optional<Bytes>& context,
                                  std::size_t length) const;
     /// This connection's counters (KeyUpdates both ways, session tickets, transport bytes).
     ConnectionStats stats() const noexcept;

@@ -62,6 +62,20 @@ TEST(KeyUpdateTest, RequestingPeerUpdateMakesItAnswerWithItsOwn) {
     EXPECT_EQ(p.server.object.stats().key_updates_sent, 6U);
 }
 
+TEST(KeyUpdateTest, OwnRequestWhileAnsweringThePeersIsNotLost) {
+    memory::Pair p = handshaken_pair();
+    p.client.object.update_keys(true);
+    EXPECT_EQ(memory::send(p.client, p.server, "one"), "one");
+    // The server owes an answer; its own request goes out with it, in one KeyUpdate.
+    p.server.object.update_keys(true);
+    EXPECT_EQ(p.server.object.stats().key_updates_sent, 1U);
+    EXPECT_EQ(memory::send(p.server, p.client, "two"), "two");
+    EXPECT_EQ(p.client.object.stats().key_updates_received, 1U);
+    EXPECT_EQ(memory::send(p.client, p.server, "three"), "three");
+    EXPECT_EQ(p.client.object.stats().key_updates_sent, 2U);  // the answer to the request
+    EXPECT_EQ(p.server.object.stats().key_updates_received, 2U);
+}
+
 TEST(KeyUpdateTest, TlsOnePointTwoRefusesWithWrongVersion) {
     memory::Pair p = handshaken_pair(tls::TLSVersion::TLSv1_2);
     ASSERT_EQ(p.client.object.version(), std::optional<std::string>("TLSv1.2"));

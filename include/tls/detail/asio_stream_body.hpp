@@ -609,9 +609,9 @@ class stream : public stream_base {
     }
     std::size_t pending() const noexcept { return connection().pending(); }
     /// RFC 5705 / RFC 8446 7.5 exporter (tls::Connection::export_keying_material).
-    Bytes export_keying_material(std::string_view label, std::optional<Bytes> context,
+    Bytes export_keying_material(std::string_view label, const std::optional<Bytes>& context,
                                  std::size_t length) const {
-        return connection().export_keying_material(label, std::move(context), length);
+        return connection().export_keying_material(label, context, length);
     }
     /// KeyUpdates both ways, session tickets, transport bytes (tls::Connection::stats).
     tls::ConnectionStats stats() const noexcept { return connection().stats(); }
