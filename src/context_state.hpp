@@ -37,6 +37,7 @@ struct ContextState {
     // Server-side ALPN preference list in wire format (length-prefixed names).
     std::vector<unsigned char> alpn_wire;
     SniCallback sni_callback;
+    ClientHelloCallback client_hello_callback;
     PskClientCallback psk_client_callback;
     PskServerCallback psk_server_callback;
     MessageCallback msg_callback;
@@ -66,13 +67,6 @@ struct ContextState {
 
     // Whether this context may act as a client (PROTOCOL_TLS_SERVER cannot).
     bool can_be_client() const noexcept { return protocol != Protocol::PROTOCOL_TLS_SERVER; }
-
-    // Whether a callback may need to find the connection's Engine (to switch its context or to
-    // hand it an exception), which puts the Engine in the SSL's ex_data.
-    bool callbacks_need_engine() const noexcept {
-        return sni_callback || psk_client_callback || psk_server_callback || msg_callback ||
-               ocsp_policy != OcspPolicy::off;
-    }
 };
 
 // A new context's state for `protocol` with every default set (defaults.cpp: the one place to

@@ -74,9 +74,12 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
     if (!context_->live.apply(ssl)) {
         ossl::throw_error("wrap_socket", "cannot give the connection the reloaded certificates");
     }
-    if (context_->callbacks_need_engine() && !attach_to_ssl()) {
+    // Every connection is findable from its SSL: the info callback counts KeyUpdates and tickets
+    // for stats(), and callbacks set on the context later (SNI, ClientHello) need the Engine.
+    if (!attach_to_ssl()) {
         ossl::throw_error("wrap_socket", "cannot attach the connection to its SSL");
     }
+    SSL_set_info_callback(ssl, &count_handshake_messages);
     if (server_side_) {
         if (!session.empty()) {
             throw std::invalid_argument("a session can only be resumed by a client");
@@ -169,26 +172,16 @@ std::error_code Engine::failed(Operation operation, int ret) noexcept {
 }
 
 bool Engine::attach_to_ssl() noexcept {
-    // Only connections whose context has callbacks pay for this: the first ex_data slot costs
-    // each SSL an allocation (64 bytes), and registering the slot index makes every SSL_free in
-    // the process sort the slot callbacks (~1,200 instructions per connection end in all).
+    // The first ex_data slot costs each SSL an allocation (64 bytes), and registering the slot
+    // index makes every SSL_free in the process sort the slot callbacks (~1,200 instructions per
+    // connection end in all): small next to a handshake, and stats() needs it.
     attached_ = SSL_set_ex_data(ssl_.get(), engine_slot(), this) == 1;
     return attached_;
 }
 
 std::error_code Engine::handshake() noexcept {
-    // An SNI callback is looked up on the context when the ClientHello arrives, so one set after
-    // this connection was made still runs; it needs the Engine. (OpenSSL copies the PSK and
-    // message callbacks into the SSL when it is made: the constructor decided for those.)
-    if (server_side_ && !attached_ && context_->sni_callback && !attach_to_ssl()) {
-        ErrorInfo info;
-        info.code = std::make_error_code(std::errc::not_enough_memory);
-        try {
-            info.message = "do_handshake: cannot attach the connection to its SSL";
-        } catch (...) {
-        }
-        return fail(std::move(info));
-    }
+    // The constructor attached every connection to its SSL, so SNI and ClientHello callbacks
+    // set on the context after this connection was made find the Engine too.
     std::error_code ec =
         perform(Operation::handshake, [&] { return SSL_do_handshake(ssl_.get()); });
     if (ec && !callback_refusal_.empty() && ec != SSLErrc::want_read && ec != SSLErrc::want_write) {
@@ -225,6 +218,46 @@ void Engine::explain_callback_refusal() noexcept {
         // Out of memory: the generic message stays.
     }
     callback_refusal_.clear();
+}
+
+std::error_code Engine::update_keys(bool request_peer) noexcept {
+    if (fatal_) {
+        return last_error_.code;
+    }
+    SSL* ssl = ssl_.get();
+    // SSL_key_update puts the SSL back "in init" until its message is written; a write() or
+    // read() may finish that as well as a second call here.
+    if (key_update_in_flight_ && handshake_done()) {
+        key_update_in_flight_ = false;
+    }
+    // One that an earlier call could not write yet (a non-blocking transport) is sent, not
+    // scheduled again: OpenSSL refuses a second one until it is out.
+    if (!key_update_in_flight_) {
+        if (!handshake_done()) {
+            return fail(ossl::make_error(std::make_error_code(std::errc::not_connected),
+                                         "update_keys: the handshake is not done"));
+        }
+        ERR_clear_error();
+        const int type = request_peer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED;
+        if (SSL_key_update(ssl, type) != 1) {
+            try {
+                // TLS 1.2 has no KeyUpdate (OpenSSL's reason: WRONG_SSL_VERSION).
+                return fail(ossl::capture_error(
+                    "update_keys", "cannot send a KeyUpdate (TLS 1.3 only; this connection uses " +
+                                       std::string(SSL_get_version(ssl)) + ")"));
+            } catch (...) {
+                ERR_clear_error();
+                return make_error_code(SSLErrc::ssl);
+            }
+        }
+        key_update_in_flight_ = true;
+    }
+    // SSL_key_update only schedules the message; the state machine writes it (SSL_key_update(3)).
+    std::error_code ec = perform(Operation::handshake, [&] { return SSL_do_handshake(ssl); });
+    if (ec != SSLErrc::want_write && ec != SSLErrc::want_read) {
+        key_update_in_flight_ = false;
+    }
+    return ec;
 }
 
 std::error_code Engine::read(void* buffer, std::size_t len, std::size_t& n) noexcept {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -20,10 +21,14 @@
 #include "ossl/handles.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
+#include "tls/connection.hpp"
 #include "tls/errors.hpp"
 #include "tls/session.hpp"
 
 namespace tls::detail {
+
+// The info callback every connection's SSL gets (engine_keys.cpp).
+void count_handshake_messages(const SSL* ssl, int where, int ret);
 
 class Engine {
   public:
@@ -82,6 +87,18 @@ class Engine {
     // SNI: serve this connection with another context from now on.
     void switch_context(std::shared_ptr<ContextState> context);
 
+    // TLS 1.3 KeyUpdate (RFC 8446 4.6.3): schedules ours (unless one is already waiting to go
+    // out) and runs the state machine to write it; want_write means it is still queued and the
+    // next call, read or write sends it. std::errc::not_connected before the handshake.
+    std::error_code update_keys(bool request_peer) noexcept;
+    // RFC 5705 / RFC 8446 7.5. Throws std::logic_error before the handshake, SSLError when
+    // OpenSSL refuses.
+    Bytes export_keying_material(std::string_view label, const std::optional<Bytes>& context,
+                                 std::size_t length) const;
+    ConnectionStats stats() const noexcept;
+    // The SSL's info callback (engine_keys.cpp): counts post-handshake messages.
+    void note_handshake_state(int where) noexcept;
+
     // Exceptions from user callbacks cannot cross OpenSSL's C frames: trampolines stash them
     // here and the throwing API rethrows them once the OpenSSL call has returned.
     void stash_failure(std::exception_ptr failure) noexcept;
@@ -117,6 +134,13 @@ class Engine {
     ErrorInfo last_error_;
     std::exception_ptr callback_failure_;
     std::string callback_refusal_;
+    // Counted by the SSL's info callback, which OpenSSL calls per handshake message (never per
+    // record), so bulk transfer does not pay for them.
+    std::uint64_t key_updates_sent_ = 0;
+    std::uint64_t key_updates_received_ = 0;
+    std::uint64_t session_tickets_received_ = 0;
+    // update_keys() scheduled a KeyUpdate that is not written yet.
+    bool key_update_in_flight_ = false;
 };
 
 }  // namespace tls::detail

@@ -2,6 +2,8 @@
 
 #include <openssl/bio.h>
 
+#include <stdexcept>
+
 #include "engine.hpp"
 #include "ossl/handles.hpp"
 #include "tls/memory_bio.hpp"
@@ -76,6 +78,21 @@ std::size_t Object::write(const void* data, std::size_t len) {
         throw_last("write");
     }
     return n;
+}
+
+void Object::update_keys(bool request_peer, std::error_code& ec) noexcept {
+    ec = engine_ ? engine_->update_keys(request_peer) : empty_error();
+}
+
+void Object::update_keys(bool request_peer) {
+    std::error_code ec;
+    update_keys(request_peer, ec);
+    if (ec == std::errc::not_connected) {
+        throw std::logic_error(engine_->last_error().message);
+    }
+    if (ec) {
+        throw_last("update_keys");
+    }
 }
 
 void Object::unwrap(std::error_code& ec) noexcept {

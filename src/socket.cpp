@@ -255,6 +255,24 @@ std::size_t Socket::write(const void* data, std::size_t len) {
     return n;
 }
 
+void Socket::update_keys(bool request_peer, std::error_code& ec) noexcept {
+    ec = drive([&](const char*& op) {
+        op = "write";
+        return engine_->update_keys(request_peer);
+    });
+}
+
+void Socket::update_keys(bool request_peer) {
+    std::error_code ec;
+    update_keys(request_peer, ec);
+    if (ec == std::errc::not_connected && engine_ && fd_ >= 0) {
+        throw std::logic_error(engine_->last_error().message);
+    }
+    if (ec) {
+        throw_for(ec, "update_keys");
+    }
+}
+
 void Socket::sendall(std::string_view data) {
     // SSL_write_ex without partial writes sends all or nothing; a timed-out or would-block
     // attempt is retried with the same bytes, as OpenSSL requires.

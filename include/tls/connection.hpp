@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,22 @@ namespace tls {
 namespace detail {
 class Engine;
 }
+
+/// Counters of one connection (Connection::stats()). Python has none. Kept by hooks OpenSSL runs
+/// per handshake message or that the transport keeps anyway, never per record.
+struct ConnectionStats {
+    /// TLS 1.3 KeyUpdate messages sent: update_keys() calls and the replies OpenSSL sends when
+    /// the peer asks for one.
+    std::uint64_t key_updates_sent = 0;
+    /// KeyUpdate messages received from the peer.
+    std::uint64_t key_updates_received = 0;
+    /// NewSessionTicket messages received (a client; TLS 1.3 servers send 2 by default).
+    std::uint64_t session_tickets_received = 0;
+    /// Bytes of TLS records written to and read from the transport (headers, handshake and
+    /// alerts included), as the SSL's BIOs counted them.
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t bytes_received = 0;
+};
 
 /// The connection facts shared by Socket and Object. Not constructible on its own.
 class TLS_API Connection {
@@ -104,6 +121,20 @@ class TLS_API Connection {
     /// @throws std::logic_error on a client; SSLError if the client did not offer post-handshake
     /// authentication.
     void verify_client_post_handshake();
+
+    /// Keying material exporter (RFC 5705; TLS 1.3: RFC 8446 7.5): `length` bytes derived from
+    /// the connection's secrets, the same on both ends for the same `label` and `context`.
+    /// `context` std::nullopt means no context, which TLS 1.2 tells apart from an empty one
+    /// (TLS 1.3 does not). Labels should be registered ("EXPORTER-..."). Python has no
+    /// equivalent (OpenSSL's `openssl s_client -keymatexport`). Sending a KeyUpdate does not
+    /// change the output. Docs: docs/server.md ("KeyUpdate and exporters").
+    /// @throws std::logic_error before the handshake; SSLError when OpenSSL refuses (a label
+    /// it reserves, such as "master secret" in TLS 1.2).
+    /// @note Calls SSL_export_keying_material.
+    Bytes export_keying_material(std::string_view label, const std::optional<Bytes>& context,
+                                 std::size_t length) const;
+    /// This connection's counters (KeyUpdates both ways, session tickets, transport bytes).
+    ConnectionStats stats() const noexcept;
 
     /// The last failure of a noexcept call (or of the call that threw), with OpenSSL's reason.
     const ErrorInfo& last_error() const noexcept;

@@ -33,6 +33,7 @@ class Socket;
 class Context;
 class Object;
 class MemoryBIO;
+class ClientHello;
 namespace detail {
 struct ContextState;
 struct ContextAccess;
@@ -121,6 +122,14 @@ class TLS_API ServerNameRequest {
 /// (e.g. ALERT_DESCRIPTION_UNRECOGNIZED_NAME). An exception thrown here aborts the handshake and
 /// is rethrown from the handshake call.
 using SniCallback = std::function<std::optional<AlertDescription>(ServerNameRequest&)>;
+
+/// The server's ClientHello callback (tls/client_hello.hpp has ClientHello): returns std::nullopt
+/// to go on, or an alert to refuse the handshake (it fails with that alert sent, and the server's
+/// handshake call throws SSLError). An exception thrown here aborts the handshake (alert
+/// internal_error) and is rethrown from the handshake call. Runs on the thread doing the
+/// handshake, before the SNI callback; after a TLS 1.3 HelloRetryRequest it runs again for the
+/// client's second ClientHello. Python has none (its sni_callback is the narrow form).
+using ClientHelloCallback = std::function<std::optional<AlertDescription>(ClientHello&)>;
 
 /// One TLS record or handshake message seen by the message callback (Python's private
 /// `_msg_callback`, made public). `data` points into OpenSSL's buffer: copy what you keep.
@@ -438,6 +447,13 @@ class TLS_API Context {
     std::string keylog_filename() const;
     /// Python's `_msg_callback`: sees every record and handshake message. Empty = off.
     void set_msg_callback(MessageCallback callback);
+    /// A server's look at each ClientHello before OpenSSL chooses anything: the SNI name, ALPN
+    /// list, versions, groups and key shares, cipher suites, signature algorithms, whether it
+    /// resumes; the callback may switch the connection's context or refuse with an alert
+    /// (ClientHelloCallback, tls/client_hello.hpp). An empty function removes it. Set it before
+    /// sharing the context. Docs: docs/server.md ("ClientHello inspection").
+    /// @note Calls SSL_CTX_set_client_hello_cb.
+    void set_client_hello_callback(ClientHelloCallback callback);
 
     // --- Memory ---
 

@@ -44,6 +44,16 @@ class TLS_API Object : public Connection {
                                     std::error_code& ec) noexcept;
     std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
 
+    /// TLS 1.3 KeyUpdate (RFC 8446 4.6.3): new traffic keys for what this end sends; with
+    /// `request_peer`, the peer is asked to update its sending keys too (it answers with its own
+    /// KeyUpdate, which stats().key_updates_received counts once read). Python has none. The
+    /// message is in the outgoing BIO when this returns.
+    /// @throws std::logic_error before the handshake; SSLError with reason()
+    /// "WRONG_SSL_VERSION" on a TLS 1.2 connection.
+    /// @note Calls SSL_key_update and SSL_do_handshake.
+    void update_keys(bool request_peer = false);
+    void update_keys(bool request_peer, std::error_code& ec) noexcept;
+
     /// TLS half-close (no Python equivalent): puts our close_notify into the outgoing BIO now and
     /// keeps the Object usable for reading, so the peer's remaining data and its own close_notify
     /// can still be read (reads then end with 0). Writing after it fails. Calling it again does

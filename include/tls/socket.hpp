@@ -68,6 +68,17 @@ class TLS_API Socket : public Connection {
     /// Python: `sendall(data)`.
     void sendall(std::string_view data);
 
+    /// TLS 1.3 KeyUpdate (RFC 8446 4.6.3): new traffic keys for what this end sends; with
+    /// `request_peer`, the peer is asked to update its sending keys too (it answers with its own
+    /// KeyUpdate, which stats().key_updates_received counts once read). Python has none.
+    /// The message is sent now, under the socket's timeout; on a non-blocking socket
+    /// SSLWantWriteError means it is queued: call again (or write) when writable.
+    /// @throws std::logic_error before the handshake; SSLError with reason()
+    /// "WRONG_SSL_VERSION" on a TLS 1.2 connection; std::system_error for a timeout.
+    /// @note Calls SSL_key_update and SSL_do_handshake.
+    void update_keys(bool request_peer = false);
+    void update_keys(bool request_peer, std::error_code& ec) noexcept;
+
     /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
     /// and the Socket no longer owns it. Returns the descriptor.
     int unwrap();

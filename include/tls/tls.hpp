@@ -9,6 +9,7 @@
 #include "tls/cert_file_watcher.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
+#include "tls/client_hello.hpp"
 #include "tls/connection.hpp"
 #include "tls/constants.hpp"
 #include "tls/context.hpp"

@@ -52,6 +52,12 @@ inline void free_openssl_string(char* s) noexcept {
 }
 using OpensslStringPtr = std::unique_ptr<char, Deleter<free_openssl_string>>;
 
+// An int array OpenSSL allocated for the caller (SSL_client_hello_get1_extensions_present).
+inline void free_openssl_ints(int* p) noexcept {
+    OPENSSL_free(p);
+}
+using OpensslIntsPtr = std::unique_ptr<int, Deleter<free_openssl_ints>>;
+
 // The strings of a STACK_OF(OPENSSL_CSTRING) are borrowed (get0 lists): only the stack is freed.
 inline void free_cstring_stack(STACK_OF(OPENSSL_CSTRING) * s) noexcept {
     sk_OPENSSL_CSTRING_free(s);

@@ -608,6 +608,24 @@ class stream : public stream_base {
         return connection().get_channel_binding(cb_type);
     }
     std::size_t pending() const noexcept { return connection().pending(); }
+    /// RFC 5705 / RFC 8446 7.5 exporter (tls::Connection::export_keying_material).
+    Bytes export_keying_material(std::string_view label, const std::optional<Bytes>& context,
+                                 std::size_t length) const {
+        return connection().export_keying_material(label, context, length);
+    }
+    /// KeyUpdates both ways, session tickets, transport bytes (tls::Connection::stats).
+    tls::ConnectionStats stats() const noexcept { return connection().stats(); }
+    /// TLS 1.3 KeyUpdate (tls::Object::update_keys): the message is queued here and goes out
+    /// with the next operation's transport write (async_write_some, async_read_some, a
+    /// shutdown). Call it where the stream's operations run (its executor), not while another
+    /// thread runs one. @throws std::logic_error before the handshake; SSLError with reason()
+    /// "WRONG_SSL_VERSION" on TLS 1.2.
+    void update_keys(bool request_peer = false) { core_->object.update_keys(request_peer); }
+    void update_keys(bool request_peer, error_code& ec) {
+        std::error_code tls_ec;
+        core_->object.update_keys(request_peer, tls_ec);
+        ec = detail::to_net(tls_ec);
+    }
     /// The last TLS failure, with OpenSSL's reason and the verification code.
     const ErrorInfo& last_error() const noexcept { return connection().last_error(); }
     /// The `SSL*` as `void*` (tls/native.hpp); nullptr before the first handshake call.
