@@ -37,6 +37,16 @@ std::shared_ptr<const OcspStaple> current_staple(ContextState& state) {
     return state.ocsp_staple;
 }
 
+// The trust store this connection verifies with: the one a live reload published
+// (reload_verify_locations gives it to each new SSL), else the context's.
+X509_STORE* verify_store(SSL* ssl) {
+    X509_STORE* store = nullptr;
+    if (SSL_get0_verify_cert_store(ssl, &store) != 1 || store == nullptr) {
+        store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+    }
+    return store;
+}
+
 // The certificate that issued `leaf`: from the chain configured with it, else the context's
 // extra chain, else its trust store (a server whose chain file lacks the issuer). `owned` keeps
 // a store lookup alive.
@@ -56,7 +66,7 @@ X509* issuer_of(SSL* ssl, X509* leaf, ossl::X509Ptr& owned) {
     }
     const ossl::X509StoreCtxPtr lookup(X509_STORE_CTX_new());
     if (lookup &&
-        X509_STORE_CTX_init(lookup.get(), SSL_CTX_get_cert_store(ctx), leaf, nullptr) == 1) {
+        X509_STORE_CTX_init(lookup.get(), verify_store(ssl), leaf, nullptr) == 1) {
         X509* issuer = nullptr;
         if (X509_STORE_CTX_get1_issuer(&issuer, lookup.get(), leaf) == 1) {
             owned.reset(issuer);
@@ -188,7 +198,7 @@ int check_staple(SSL* ssl, const ContextState& state) noexcept {
     }
     // The signer must chain to our trust anchors and be the issuer or its delegated responder
     // (RFC 6960 section 4.2.2.2); the server's chain may supply intermediates.
-    X509_STORE* store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+    X509_STORE* store = verify_store(ssl);
     if (OCSP_basic_verify(basic.get(), SSL_get_peer_cert_chain(ssl), store, 0) != 1) {
         return refuse_staple(ssl, X509_V_ERR_OCSP_VERIFY_FAILED,
                              "the OCSP staple's signature is not from the certificate's issuer "
