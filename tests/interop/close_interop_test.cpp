@@ -1,7 +1,9 @@
 // Closing against real peers (docs/server.md "Closing with a deadline"):
-// - a Python client that pipelines records after a corrupted one must read the fatal
-//   bad_record_mac alert, not a reset, from a tlsctx server Socket and from `tlsctx serve`: the
-//   server's close half-closes and drains instead of closing with our records unread;
+// - a Python client that pipelines records after a corrupted one, and keeps writing after the
+//   server's end of stream, must read the fatal bad_record_mac alert, not a reset, from a tlsctx
+//   server Socket and from `tlsctx serve`: the server's close half-closes and drains instead of
+//   closing with the records unread. (Checked once with the drain disabled: both tests then
+//   fail, the client gets ConnectionResetError.);
 // - unwrap(deadline) against openssl s_server / s_client and Python's ssl completes the
 //   bidirectional close well before the deadline.
 #include <gtest/gtest.h>

@@ -4,10 +4,13 @@
 Handshakes with 127.0.0.1:--port over a raw socket through ssl.SSLObject (so it controls every
 byte sent), then writes, in one burst and without reading: one application-data record whose
 authentication tag has a flipped bit, followed by --extra valid 1000-byte records. A server must
-answer the first with a fatal bad_record_mac alert. Then it reads until the connection ends and
-prints one JSON object: {"outcome": "alert"|"reset"|"eof"|"data"|"timeout", "reason", "type",
-"send_error", "version"}. "reset" is what a server that closes with our records unread causes:
-the kernel resets the connection and the alert never arrives.
+answer the first with a fatal bad_record_mac alert. The client reads up to the server's end of
+stream, then sends --extra more records (a pipelining client keeps writing what it queued), and
+only then decrypts the answer. It prints one JSON object: {"outcome":
+"alert"|"reset"|"data"|"ssl_error"|"timeout", "reason", "type", "send_error", "version"}.
+"reset" is what a server that closes instead of half-closing and draining causes: the kernel
+resets the connection, and the client's reads or writes fail with ECONNRESET/EPIPE before it ever
+decrypts the alert.
 """
 import argparse
 import json
@@ -57,33 +60,44 @@ def main():
     except OSError as exc:
         result["send_error"] = type(exc).__name__
 
+    # The server's answer: everything up to its end of stream (FIN), kept for later.
+    answer = b""
     try:
         while True:
             data = sock.recv(65536)
-            if data:
-                incoming.write(data)
-            else:
-                incoming.write_eof()
-            try:
-                tls.read(65536)
-                result["outcome"] = "data"
+            if not data:
                 break
-            except ssl.SSLWantReadError:
-                if not data:
-                    result["outcome"] = "eof"
-                    break
-    except ssl.SSLError as exc:
-        result["outcome"] = "alert" if "ALERT" in (exc.reason or "") else "ssl_error"
-        result["reason"] = exc.reason
-        result["type"] = type(exc).__name__
+            answer += data
     except ConnectionResetError as exc:
         result["outcome"] = "reset"
         result["type"] = type(exc).__name__
     except socket.timeout:
         result["outcome"] = "timeout"
-    except OSError as exc:
-        result["outcome"] = "os_error"
-        result["type"] = type(exc).__name__
+
+    # A pipelining client keeps sending what it has queued, as a server that half-closed (FIN)
+    # still reads; one that closed answers with a reset, and the client's write fails before
+    # it ever looks at the answer.
+    if "outcome" not in result:
+        try:
+            for _ in range(args.extra):
+                tls.write(b"z" * 1000)
+                sock.sendall(outgoing.read())
+        except OSError as exc:
+            result["outcome"] = "reset"
+            result["type"] = type(exc).__name__
+
+    if "outcome" not in result:
+        incoming.write(answer)
+        incoming.write_eof()
+        try:
+            tls.read(65536)
+            result["outcome"] = "data"
+        except ssl.SSLError as exc:
+            alert = "ALERT" in (exc.reason or "")
+            result["outcome"] = "alert" if alert else "ssl_error"
+            result["reason"] = exc.reason
+            result["type"] = type(exc).__name__
+    sock.close()
     print(json.dumps(result))
 
 
