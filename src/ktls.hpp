@@ -6,7 +6,7 @@
 // a socket.
 #pragma once
 
-#include <signal.h>
+#include <csignal>
 
 #include "ossl/handles.hpp"
 
