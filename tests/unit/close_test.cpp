@@ -96,7 +96,7 @@ TEST(CloseDeadline, AZeroCloseTimeoutMakesCloseASingleAttempt) {
     pair.client.set_close_timeout(0ms);
     const auto start = Clock::now();
     pair.client.close();
-    EXPECT_LT(since(start), 200ms);
+    EXPECT_LT(since(start), kSlack);
 }
 
 TEST(CloseDeadline, UnwrapWithADeadlineTimesOutOnAPeerThatNeverAnswers) {
@@ -174,7 +174,7 @@ TEST(CloseDeadline, ANormalCloseWithUnreadInputDoesNotWaitAndSendsNoReset) {
     ASSERT_TRUE(tls::test::wait_readable(pair.client.fileno(), 5000ms));
     const auto start = Clock::now();
     pair.client.close();  // the default 5 s close timeout
-    EXPECT_LT(since(start), 500ms);
+    EXPECT_LT(since(start), kSlack);
     char buffer[64];
     std::error_code ec;
     EXPECT_EQ(pair.server.read(buffer, sizeof buffer, ec), 0u);
@@ -345,8 +345,8 @@ TEST(CloseDeadline, ANonBlockingSocketNeverWaitsInClose) {
     ASSERT_TRUE(tls::test::wait_readable(pair.client.fileno(), 5000ms));
     pair.client.settimeout(0ms);
     const auto start = Clock::now();
-    pair.client.close();
-    EXPECT_LT(since(start), 200ms);
+    pair.client.close();  // the default 5 s close timeout does not apply
+    EXPECT_LT(since(start), kSlack);
 }
 
 }  // namespace
