@@ -2,7 +2,7 @@
 // with unread input makes the kernel answer with a reset and drop what it has not sent yet:
 // our close_notify or fatal alert, the very record that tells the peer why the connection
 // ends. Half-closing first and reading until the peer closes (bounded) lets the alert through,
-// as `openssl s_server` and nginx's lingering close do.
+// as nginx's lingering close does for HTTP.
 #pragma once
 
 #include <chrono>
