@@ -298,14 +298,44 @@ std::error_code Engine::shutdown() noexcept {
     return ec;
 }
 
-void Engine::send_close_notify() noexcept {
+bool Engine::send_close_notify() noexcept {
     if (fatal_ || !handshake_done()) {
-        return;
+        return false;
     }
-    if ((SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) == 0) {
-        SSL_shutdown(ssl_.get());
+    bool queued = false;
+    // A second SSL_shutdown only after it asked to write: once the alert is out, another call
+    // would read, waiting for the peer's close_notify, which this call does not want.
+    if ((SSL_get_shutdown(ssl_.get()) & SSL_SENT_SHUTDOWN) == 0 || SSL_want_write(ssl_.get())) {
+        const int ret = SSL_shutdown(ssl_.get());
+        queued = ret < 0 && SSL_get_error(ssl_.get(), ret) == SSL_ERROR_WANT_WRITE;
     }
     ERR_clear_error();
+    return queued;
+}
+
+std::error_code Engine::sendfile(int fd, std::uint64_t offset, std::size_t count,
+                                 std::size_t& n) noexcept {
+    n = 0;
+    return perform(Operation::write, [&] {
+        const ossl_ssize_t sent =
+            SSL_sendfile(ssl_.get(), fd, static_cast<off_t>(offset), count, 0);
+        if (sent < 0) {
+            return -1;
+        }
+        // 0 is the end of the file, not a failure.
+        n = static_cast<std::size_t>(sent);
+        return 1;
+    });
+}
+
+bool Engine::ktls_send() const noexcept {
+    BIO* bio = SSL_get_wbio(ssl_.get());
+    return bio != nullptr && BIO_get_ktls_send(bio);
+}
+
+bool Engine::ktls_recv() const noexcept {
+    BIO* bio = SSL_get_rbio(ssl_.get());
+    return bio != nullptr && BIO_get_ktls_recv(bio);
 }
 
 std::error_code Engine::close_notify() noexcept {

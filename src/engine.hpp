@@ -54,15 +54,26 @@ class Engine {
     // Success once both close_notify alerts have been exchanged; want_read while waiting for
     // the peer's.
     std::error_code shutdown() noexcept;
-    // Sends our close_notify once, without waiting and without reporting failure.
-    void send_close_notify() noexcept;
+    // Sends our close_notify once, without waiting and without reporting failure. Returns true
+    // while the transport was full and the alert is still queued: call again once writable.
+    bool send_close_notify() noexcept;
     // The same, reporting: success once our close_notify is written (or was already), a failure
     // from the transport, std::errc::not_connected before the handshake completed (OpenSSL
     // would call that fatal), the earlier error after a fatal one.
     std::error_code close_notify() noexcept;
 
+    // SSL_sendfile (kTLS send offload only): up to `count` bytes of `fd` from `offset`; n == 0
+    // at the end of the file.
+    std::error_code sendfile(int fd, std::uint64_t offset, std::size_t count,
+                             std::size_t& n) noexcept;
+    // Whether the kernel encrypts what we send / decrypts what we receive (kTLS).
+    bool ktls_send() const noexcept;
+    bool ktls_recv() const noexcept;
+
     std::size_t pending() const noexcept;
     bool handshake_done() const noexcept;
+    // Whether a fatal error ended the connection (an alert went out or came in).
+    bool failed() const noexcept { return fatal_; }
     bool server_side() const noexcept { return server_side_; }
     const std::string& server_hostname() const noexcept { return server_hostname_; }
     // The SNI name: on a server the one the client asked for, on a client the one it sent.

@@ -1,18 +1,24 @@
 #include "tls/socket.hpp"
 
+#include <openssl/ssl.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
 
+#include "close_linger.hpp"
 #include "engine.hpp"
 #include "fd_bio.hpp"
+#include "ktls.hpp"
 #include "ossl/error.hpp"
 
 namespace tls {
@@ -111,7 +117,9 @@ Socket::Socket(Socket&& other) noexcept
       ownership_(other.ownership_),
       timeout_(other.timeout_),
       suppress_ragged_eofs_(other.suppress_ragged_eofs_),
-      fd_was_nonblocking_(other.fd_was_nonblocking_) {}
+      fd_was_nonblocking_(other.fd_was_nonblocking_),
+      close_timeout_(other.close_timeout_),
+      ktls_capable_(other.ktls_capable_) {}
 
 Socket& Socket::operator=(Socket&& other) noexcept {
     if (this != &other) {
@@ -122,6 +130,8 @@ Socket& Socket::operator=(Socket&& other) noexcept {
         timeout_ = other.timeout_;
         suppress_ragged_eofs_ = other.suppress_ragged_eofs_;
         fd_was_nonblocking_ = other.fd_was_nonblocking_;
+        close_timeout_ = other.close_timeout_;
+        ktls_capable_ = other.ktls_capable_;
         other.fd_ = -1;
     }
     return *this;
@@ -129,22 +139,31 @@ Socket& Socket::operator=(Socket&& other) noexcept {
 // NOLINTEND(bugprone-use-after-move)
 
 template <typename Op>
-std::error_code Socket::drive(Op&& op) noexcept {
+std::error_code Socket::drive(Op&& op, const Clock::time_point* bound) noexcept {
     if (!engine_ || fd_ < 0) {
         return closed_error();
     }
-    const bool timed = timeout_.has_value() && timeout_->count() > 0;
-    const Clock::time_point deadline = timed ? Clock::now() + *timeout_ : Clock::time_point::max();
+    const bool timed = bound != nullptr || (timeout_.has_value() && timeout_->count() > 0);
+    const Clock::time_point deadline = bound != nullptr ? *bound
+                                       : timed          ? Clock::now() + *timeout_
+                                                        : Clock::time_point::max();
     for (;;) {
         const char* operation = "read";
-        std::error_code ec = op(operation);
+        std::error_code ec;
+        if (ktls_capable_) {
+            const detail::SigpipeGuard no_sigpipe;
+            ec = op(operation);
+        } else {
+            ec = op(operation);
+        }
         if (!ec || (ec != SSLErrc::want_read && ec != SSLErrc::want_write)) {
             return ec;
         }
-        if (timeout_.has_value() && timeout_->count() == 0) {
+        if (bound == nullptr && timeout_.has_value() && timeout_->count() == 0) {
             return ec;  // non-blocking: the caller waits for readiness
         }
-        if (!timeout_.has_value() && kernel_timeout_expired(fd_, ec == SSLErrc::want_read)) {
+        if (bound == nullptr && !timeout_.has_value() &&
+            kernel_timeout_expired(fd_, ec == SSLErrc::want_read)) {
             return engine_->fail(ossl::make_error(std::make_error_code(std::errc::timed_out),
                                                   timeout_message(operation)));
         }
@@ -283,16 +302,69 @@ void Socket::sendall(std::string_view data) {
 }
 
 int Socket::unwrap(std::error_code& ec) noexcept {
-    ec = drive([&](const char*& op) {
-        op = "shutdown";
-        return engine_->shutdown();
-    });
+    if (timeout_.has_value() && timeout_->count() == 0) {
+        ec = drive([&](const char*& op) {
+            op = "shutdown";
+            return engine_->shutdown();
+        });
+        if (ec) {
+            return -1;
+        }
+        int fd = fd_;
+        restore_fd_mode();
+        fd_ = -1;
+        return fd;
+    }
+    // Python waits as long as settimeout() allows, forever without one; tlsctx never waits
+    // longer than the close timeout either.
+    return unwrap(timeout_.has_value() ? std::min(*timeout_, close_timeout_) : close_timeout_, ec);
+}
+
+int Socket::unwrap(std::chrono::milliseconds deadline, std::error_code& ec) noexcept {
+    if (!engine_ || fd_ < 0) {
+        ec = closed_error();
+        return -1;
+    }
+    const Clock::time_point until = Clock::now() + std::max(deadline, std::chrono::milliseconds(0));
+    // Waiting happens in poll(), so the descriptor must not block inside SSL_shutdown; the mode
+    // settimeout() chose comes back if the Socket keeps the descriptor.
+    const bool was_nonblocking = fd_is_nonblocking(fd_);
+    if (!was_nonblocking) {
+        try {
+            set_fd_nonblocking(fd_, true);
+        } catch (const std::system_error& e) {
+            ec = engine_->fail(ossl::make_error(e.code(), "unwrap: fcntl", e.code().value()));
+            return -1;
+        }
+    }
+    ec = drive(
+        [&](const char*& op) {
+            op = "shutdown";
+            return engine_->shutdown();
+        },
+        &until);
     if (ec) {
+        if (!was_nonblocking) {
+            try {
+                set_fd_nonblocking(fd_, false);
+            } catch (const std::system_error&) {
+                // The Socket stays usable: a non-blocking descriptor is still waited for.
+            }
+        }
         return -1;
     }
     int fd = fd_;
     restore_fd_mode();
     fd_ = -1;
+    return fd;
+}
+
+int Socket::unwrap(std::chrono::milliseconds deadline) {
+    std::error_code ec;
+    int fd = unwrap(deadline, ec);
+    if (ec) {
+        throw_for(ec, "unwrap");
+    }
     return fd;
 }
 
@@ -327,18 +399,121 @@ void Socket::close() noexcept {
     if (fd_ < 0) {
         return;
     }
+    // An event loop's non-blocking socket must not stall its thread: one attempt only.
+    const bool may_wait = !(timeout_.has_value() && timeout_->count() == 0);
+    const Clock::time_point deadline =
+        Clock::now() + (may_wait ? close_timeout_ : std::chrono::milliseconds(0));
+    // Waiting happens in poll() against the deadline, never inside a blocking send or recv.
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK) == 0) {
+        ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    }
     if (engine_) {
-        // One non-blocking attempt: close() must not hang on a peer that stopped reading.
-        int flags = ::fcntl(fd_, F_GETFL);
-        if (flags >= 0 && (flags & O_NONBLOCK) == 0) {
-            ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+        const auto send_alert = [&] {
+            if (ktls_capable_) {
+                const detail::SigpipeGuard no_sigpipe;
+                return engine_->send_close_notify();
+            }
+            return engine_->send_close_notify();
+        };
+        while (send_alert() && detail::wait_writable(fd_, deadline)) {
         }
-        engine_->send_close_notify();
+    }
+    // Only a descriptor the Socket closes itself: a borrowed one's owner decides, and may still
+    // want the unread bytes. After a fatal error the peer that kept sending must get to read
+    // our alert, so it is given until the deadline to close first; in a normal close, what
+    // already arrived (a TLS 1.3 client's unread tickets, say) is thrown away without waiting, so
+    // that a peer still reading our data is not reset.
+    if (ownership_ == FdOwnership::adopt && detail::has_unread_input(fd_)) {
+        if (engine_ && engine_->failed()) {
+            detail::linger_before_close(fd_, deadline);
+        } else {
+            detail::discard_unread_input(fd_);
+        }
     }
     if (ownership_ == FdOwnership::borrow) {
         restore_fd_mode();
     }
     release_fd();
+}
+
+void Socket::set_close_timeout(std::chrono::milliseconds timeout) {
+    if (timeout.count() < 0) {
+        throw std::invalid_argument("set_close_timeout: the timeout must be non-negative");
+    }
+    close_timeout_ = timeout;
+}
+
+bool Socket::ktls_send_active() const noexcept {
+    return engine_ && fd_ >= 0 && engine_->ktls_send();
+}
+
+bool Socket::ktls_recv_active() const noexcept {
+    return engine_ && fd_ >= 0 && engine_->ktls_recv();
+}
+
+std::size_t Socket::sendfile(int fd, std::uint64_t offset, std::size_t count,
+                             std::error_code& ec) noexcept {
+    ec.clear();
+    if (!engine_ || fd_ < 0) {
+        ec = closed_error();
+        return 0;
+    }
+    if (offset > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()) ||
+        count > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()) - offset) {
+        ec = engine_->fail(ossl::make_error(std::make_error_code(std::errc::invalid_argument),
+                                            "sendfile: offset and count exceed the file range"));
+        return 0;
+    }
+    std::size_t total = 0;
+    if (engine_->ktls_send()) {
+        while (total < count) {
+            std::size_t n = 0;
+            ec = drive([&](const char*& op) {
+                op = "write";
+                return engine_->sendfile(fd, offset + total, count - total, n);
+            });
+            if (ec || n == 0) {
+                return total;
+            }
+            total += n;
+        }
+        return total;
+    }
+    // Without kTLS every byte passes through user space anyway; one record-sized buffer keeps
+    // memory bounded whatever the count.
+    char chunk[16384];
+    while (total < count) {
+        const std::size_t want = std::min(sizeof chunk, count - total);
+        ssize_t got;
+        do {
+            got = ::pread(fd, chunk, want, static_cast<off_t>(offset + total));
+        } while (got < 0 && errno == EINTR);
+        if (got < 0) {
+            const int e = errno;
+            ec = engine_->fail(ossl::make_error(std::error_code(e, std::generic_category()),
+                                                "sendfile: cannot read the file", e));
+            return total;
+        }
+        if (got == 0) {
+            return total;
+        }
+        std::size_t n = write(chunk, static_cast<std::size_t>(got), ec);
+        if (ec) {
+            return total;
+        }
+        total += n;
+    }
+    return total;
+}
+
+std::size_t Socket::sendfile(int fd, std::uint64_t offset, std::size_t count) {
+    std::error_code ec;
+    std::size_t n = sendfile(fd, offset, count, ec);
+    if (ec) {
+        throw_for(ec, "sendfile");
+    }
+    return n;
 }
 
 void Socket::release_fd() noexcept {
@@ -367,11 +542,15 @@ Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& op
     };
     std::unique_ptr<detail::Engine> engine;
     Timeout timeout;
+    bool ktls = false;
     try {
         require_stream_socket(fd);
         engine = std::make_unique<detail::Engine>(state_, options.server_side,
                                                   options.server_hostname, options.session);
-        engine->set_transport(detail::make_fd_bio(fd));
+        // OpenSSL hands keys to the kernel only through its own socket BIO; everyone else keeps
+        // fd_bio (no SIGPIPE, no per-call signal masking).
+        ktls = (SSL_get_options(engine->ssl()) & SSL_OP_ENABLE_KTLS) != 0;
+        engine->set_transport(ktls ? detail::make_ktls_capable_bio(fd) : detail::make_fd_bio(fd));
         if (fd_is_nonblocking(fd)) {
             timeout = std::chrono::milliseconds(0);
         }
@@ -380,6 +559,7 @@ Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& op
         throw;
     }
     Socket socket(std::move(engine), fd, ownership, timeout, options.suppress_ragged_eofs);
+    socket.ktls_capable_ = ktls;
     if (options.do_handshake_on_connect && fd_is_connected(fd)) {
         if (timeout.has_value()) {
             throw std::invalid_argument(

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,17 +82,61 @@ class TLS_API Socket : public Connection {
 
     /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
     /// and the Socket no longer owns it. Returns the descriptor.
+    /// Bounded like Python's by settimeout(); a non-blocking socket reports want_read /
+    /// want_write. Unlike Python's, a blocking socket never waits longer than close_timeout()
+    /// (a silent peer would hold Python's forever); with both set the shorter one bounds it.
+    /// @throws std::system_error (std::errc::timed_out) at the bound; the Socket then still owns
+    /// the descriptor (close() it); SSLError and friends as for read().
     int unwrap();
     /// The same without exceptions: returns the descriptor, or -1 with `ec` set (want_read /
     /// want_write on a non-blocking socket: call again when ready).
     int unwrap(std::error_code& ec) noexcept;
+    /// unwrap() bounded by `deadline` whatever settimeout() says, also on a non-blocking socket
+    /// (a tlsctx extension). A normal bidirectional close takes one round trip.
+    int unwrap(std::chrono::milliseconds deadline);
+    int unwrap(std::chrono::milliseconds deadline, std::error_code& ec) noexcept;
     /// TLS half-close: sends close_notify now (best effort, never throws) and keeps the Socket
     /// readable, so the peer's remaining data and its own close_notify can still be read.
     void send_close_notify() noexcept;
-    /// Sends close_notify without waiting for the reply (best effort, never throws) and closes an
-    /// adopted descriptor. Python's close() sends no close_notify; tlsctx does, so peers can tell
-    /// a clean end from truncation.
+    /// One-way close: sends close_notify without waiting for the peer's (best effort, never
+    /// throws) and closes an adopted descriptor. Python's close() sends no close_notify; tlsctx
+    /// does, so peers can tell a clean end from truncation. It never takes longer than
+    /// close_timeout(): writing the alert to a peer that stopped reading waits at most that long.
+    /// Closing a descriptor with unread input makes the kernel answer with a reset that destroys
+    /// what we sent last; so an adopted descriptor is drained first (read and discarded, at most
+    /// 256 KiB). After a fatal error (a client that pipelined records after one that failed,
+    /// say) it is also half-closed (shutdown(SHUT_WR)) and drained until the peer closes or
+    /// close_timeout() passes, so the peer reads our alert; in a normal close only what already
+    /// arrived is discarded, without waiting. A non-blocking socket (settimeout(0)) never waits: it
+    /// makes one attempt. The destructor runs close().
     void close() noexcept;
+
+    /// How long close(), the destructor and unwrap() may take at most on a blocking or timed
+    /// socket: a silent or stuck peer cannot hold a close path longer. Default 5 seconds (nginx's
+    /// lingering_timeout); zero makes close() a single non-blocking attempt. A tlsctx extension.
+    /// @throws std::invalid_argument for a negative value.
+    void set_close_timeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds close_timeout() const noexcept { return close_timeout_; }
+
+    /// Whether the kernel encrypts what this socket sends (kTLS). Only with OP_ENABLE_KTLS on the
+    /// context, a kernel with the "tls" ULP, an OpenSSL built with kTLS and a suite the kernel
+    /// implements (AES-GCM, ChaCha20-Poly1305 on recent kernels); false otherwise, never an
+    /// error. Docs: docs/server.md "kTLS". Python has no such query.
+    bool ktls_send_active() const noexcept;
+    /// Whether the kernel decrypts what this socket receives (kTLS); see ktls_send_active().
+    bool ktls_recv_active() const noexcept;
+    /// Sends `count` bytes of the file `fd` from `offset` (the file's own offset is not used or
+    /// moved) and returns how many were sent: fewer only at the end of the file. With kTLS send
+    /// active the kernel sends straight from the page cache (SSL_sendfile); otherwise the bytes
+    /// are read in 16 KiB chunks (pread) and written as TLS records, so memory stays bounded.
+    /// settimeout() bounds each wait for the peer. On a non-blocking socket a short count comes
+    /// with want_write: call again with the offset advanced by the count and the rest of the
+    /// count (the file must not change meanwhile). Python's SSLSocket.sendfile() never uses
+    /// kTLS (os.sendfile only serves plain sockets); this one does.
+    /// @throws std::system_error (the pread's errno, timed_out), SSLError like write().
+    std::size_t sendfile(int fd, std::uint64_t offset, std::size_t count);
+    std::size_t sendfile(int fd, std::uint64_t offset, std::size_t count,
+                         std::error_code& ec) noexcept;
 
     /// Python: `fileno()`; -1 once closed or unwrapped.
     int fileno() const noexcept { return fd_; }
@@ -113,9 +158,11 @@ class TLS_API Socket : public Connection {
            bool suppress_ragged_eofs);
 
     // Runs `op` until it completes, waiting on the descriptor for want_read / want_write when
-    // blocking or timed. Returns the final error code.
+    // blocking or timed; with `bound`, until that time whatever the socket's timeout (the
+    // descriptor must then be non-blocking). Returns the final error code.
     template <typename Op>
-    std::error_code drive(Op&& op) noexcept;
+    std::error_code drive(Op&& op,
+                          const std::chrono::steady_clock::time_point* bound = nullptr) noexcept;
     // Waits until the descriptor is readable (or writable) or the deadline passes.
     std::error_code wait_ready(bool for_read, bool timed,
                                std::chrono::steady_clock::time_point deadline,
@@ -132,6 +179,15 @@ class TLS_API Socket : public Connection {
     // The descriptor's O_NONBLOCK when it was wrapped: settimeout() changes the flag while the
     // Socket drives it, and a descriptor handed back (unwrap, borrow) gets its mode back.
     bool fd_was_nonblocking_ = false;
+    std::chrono::milliseconds close_timeout_{5000};
+    // Over OpenSSL's socket BIO (OP_ENABLE_KTLS), whose writes can raise SIGPIPE.
+    bool ktls_capable_ = false;
 };
+
+/// Whether kTLS can engage at all here: the running kernel lists the "tls" ULP in
+/// /proc/sys/net/ipv4/tcp_available_ulp and the linked OpenSSL was built with kTLS (our OpenSSL
+/// 3.5 build is not; Debian's 3.0 is). A kernel may load its tls module on first use, which this
+/// does not try. A tlsctx extension.
+TLS_API bool ktls_available() noexcept;
 
 }  // namespace tls

@@ -370,6 +370,9 @@ class Server {
     int serve_connection(tls::Socket& socket, const std::string& label) {
         try {
             socket.settimeout(idle_timeout_);
+            // The idle timeout bounds closing too: close() drains a peer that pipelined records
+            // after a failed one (so it reads our alert, not a reset) for at most this long.
+            socket.set_close_timeout(idle_timeout_);
             socket.do_handshake();
             log(label + describe_connection(socket));
             if (options_.www) {
