@@ -65,8 +65,7 @@ X509* issuer_of(SSL* ssl, X509* leaf, ossl::X509Ptr& owned) {
         }
     }
     const ossl::X509StoreCtxPtr lookup(X509_STORE_CTX_new());
-    if (lookup &&
-        X509_STORE_CTX_init(lookup.get(), verify_store(ssl), leaf, nullptr) == 1) {
+    if (lookup && X509_STORE_CTX_init(lookup.get(), verify_store(ssl), leaf, nullptr) == 1) {
         X509* issuer = nullptr;
         if (X509_STORE_CTX_get1_issuer(&issuer, lookup.get(), leaf) == 1) {
             owned.reset(issuer);
