@@ -337,6 +337,8 @@ class LoadedServer {
     LoadedServer(const LoadedServer&) = delete;
     LoadedServer& operator=(const LoadedServer&) = delete;
 
+    // The clients stop first and the acceptor only after they have all returned: a client that
+    // began connecting just before stop() must still be accepted, or it waits out its timeout.
     void stop() {
         stopping_ = true;
         for (std::thread& t : clients_) {
@@ -344,6 +346,7 @@ class LoadedServer {
                 t.join();
             }
         }
+        accepting_ = false;
         if (acceptor_.joinable()) {
             acceptor_.join();
         }
@@ -382,7 +385,7 @@ class LoadedServer {
         failures_.push_back(what);
     }
     void accept_loop() {
-        while (!stopping_) {
+        while (accepting_) {
             if (!tls::test::wait_readable(listener_.fileno(), std::chrono::milliseconds(50))) {
                 continue;
             }
@@ -438,7 +441,8 @@ class LoadedServer {
     }
 
     tls::Listener listener_;
-    std::atomic<bool> stopping_{false};
+    std::atomic<bool> stopping_{false};   // the clients' signal
+    std::atomic<bool> accepting_{true};   // the acceptor's, cleared once the clients are gone
     std::atomic<std::size_t> connections_{0};
     std::mutex queue_mutex_;
     std::condition_variable queue_cv_;
