@@ -11,6 +11,8 @@ build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev
 test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev libboost-dev
                libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
                python3-matplotlib
+               # issue 15: the session stores tests run against, and their client libraries
+               redis-server memcached libhiredis-dev libmemcached-dev
                # scripts/build-openssl.sh: OpenSSL 3.5 from source, with its certificate compressors
                dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev)
 

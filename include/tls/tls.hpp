@@ -20,6 +20,7 @@
 #include "tls/object.hpp"
 #include "tls/ocsp.hpp"
 #include "tls/session.hpp"
+#include "tls/session_store.hpp"
 #include "tls/socket.hpp"
 #include "tls/verify.hpp"
 #include "tls/version.hpp"
