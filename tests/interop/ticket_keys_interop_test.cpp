@@ -1,5 +1,5 @@
-// Ticket key files shared with other servers and between tlsctx processes: nginx and `tlsctx
-// serve` given the same ssl_session_ticket_key file resume each other's sessions (80- and
+// Ticket key files shared with other servers and between tlsctx processes: nginx and a tlsctx
+// server given the same ssl_session_ticket_key file resume each other's sessions (80- and
 // 48-byte files, TLS 1.2 and 1.3: the proof of the file layouts in ticket_keys.hpp);
 // `openssl s_client -sess_out/-sess_in` resumes across two tlsctx processes; SIGHUP re-reads the
 // files; and a fleet of four `tlsctx serve --ticket-keys` behind a round-robin client resumes
@@ -10,11 +10,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/feature_helpers.hpp"
@@ -22,6 +25,7 @@
 #include "support/nginx.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "tls/native.hpp"
 #include "tls/tls.hpp"
 
 namespace {
@@ -53,8 +57,7 @@ tls::Bytes ticket_key_name(const tls::Session& session) {
     const unsigned char* ticket = nullptr;
     std::size_t size = 0;
     if (!session.empty()) {
-        SSL_SESSION_get0_ticket(static_cast<SSL_SESSION*>(session.native_handle()), &ticket,
-                                &size);
+        SSL_SESSION_get0_ticket(static_cast<SSL_SESSION*>(session.native_handle()), &ticket, &size);
     }
     return ticket == nullptr || size < 16 ? tls::Bytes{} : tls::Bytes(ticket, ticket + 16);
 }
@@ -100,6 +103,95 @@ std::vector<std::string> serve_args(const std::vector<std::string>& key_files,
     return args;
 }
 
+// A tlsctx server in this process whose ring opens the tickets. OpenSSL resumes a session only
+// in the "session id context" it was made in, and nginx and tlsctx name theirs differently, so
+// the probe adopts nginx's context (read from the first nginx ticket it opens) for its own
+// connections: then only the ticket keys decide. It also records OpenSSL's verdict on each
+// ticket (SSL_TICKET_SUCCESS: name found, HMAC verified, decrypted and parsed).
+class ProbeServer {
+  public:
+    explicit ProbeServer(const tls::TicketKeyRing& ring)
+        : context_(make_context(ring)), listener_(context_, "127.0.0.1", 0) {
+        SSL_CTX_set_session_ticket_cb(tls::native::handle(context_), nullptr, &on_ticket, this);
+    }
+
+    std::uint16_t port() const { return listener_.port(); }
+    int last_status() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return last_status_;
+    }
+    bool knows_nginx_context() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return !nginx_context_.empty();
+    }
+
+    // Serves one connection on a thread while `client` visits it.
+    Visit visit(const tls::Context& client, const tls::Session& session = {});
+
+  private:
+    static tls::Context make_context(const tls::TicketKeyRing& ring) {
+        tls::Context ctx = tls::test::feature::server_context();
+        ctx.set_ticket_key_ring(ring);
+        return ctx;
+    }
+
+    static SSL_TICKET_RETURN on_ticket(SSL* ssl, SSL_SESSION* session, const unsigned char*,
+                                       std::size_t, SSL_TICKET_STATUS status, void* arg) {
+        auto* self = static_cast<ProbeServer*>(arg);
+        std::lock_guard<std::mutex> lock(self->mutex_);
+        self->last_status_ = status;
+        if (status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW) {
+            return SSL_TICKET_RETURN_IGNORE_RENEW;
+        }
+        unsigned int size = 0;
+        const unsigned char* id = SSL_SESSION_get0_id_context(session, &size);
+        self->nginx_context_.assign(id, id + size);
+        SSL_set_session_id_context(ssl, id, size);
+        return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+    }
+
+    tls::Context context_;
+    tls::Listener listener_;
+    mutable std::mutex mutex_;
+    int last_status_ = -1;
+    std::vector<unsigned char> nginx_context_;
+};
+
+Visit ProbeServer::visit(const tls::Context& client, const tls::Session& session) {
+    std::exception_ptr server_error;
+    std::thread server([&] {
+        try {
+            tls::Socket socket = listener_.accept_unhandshaken();
+            socket.settimeout(tls::test::kPeerTimeout);
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!nginx_context_.empty()) {
+                    SSL_set_session_id_context(tls::native::handle(socket), nginx_context_.data(),
+                                               static_cast<unsigned int>(nginx_context_.size()));
+                }
+            }
+            socket.do_handshake();
+            tls::test::feature::read_until(socket, "\r\n\r\n");
+            socket.sendall("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+            socket.close();
+        } catch (...) {
+            server_error = std::current_exception();
+        }
+    });
+    Visit v;
+    try {
+        v = ::visit(client, port(), session);
+    } catch (...) {
+        server.join();
+        throw;
+    }
+    server.join();
+    if (server_error) {
+        ADD_FAILURE() << "probe server: " << tls::test::describe(server_error);
+    }
+    return v;
+}
+
 struct LayoutRow {
     const char* what;
     std::size_t key_size;
@@ -113,7 +205,7 @@ const LayoutRow kLayouts[] = {
     {"48-byte file, TLS 1.2", 48, tls::TLSVersion::TLSv1_2},
 };
 
-TEST(TicketKeysNginx, NginxAndTlsctxServeWithOneKeyFileResumeEachOthersSessions) {
+TEST(TicketKeysNginx, NginxAndTlsctxWithOneKeyFileResumeEachOthersSessions) {
     for (const LayoutRow& row : kLayouts) {
         SCOPED_TRACE(row.what);
         TempDir dir;
@@ -123,18 +215,24 @@ TEST(TicketKeysNginx, NginxAndTlsctxServeWithOneKeyFileResumeEachOthersSessions)
         NginxOptions options;
         options.ticket_key_files = {key_file};
         Nginx nginx(options);
-        TlsctxServe tlsctx(serve_args({key_file}));
+        tls::TicketKeyRing ring;
+        ring.load_files({key_file});
+        ProbeServer tlsctx(ring);
         const tls::Context client = client_with_maximum(row.maximum);
         const tls::Bytes name(key.begin(), key.begin() + 16);
 
-        // nginx's ticket opens in tlsctx.
+        // nginx's ticket opens in tlsctx: OpenSSL verified its HMAC and decrypted it with the
+        // ring's reading of the file, and the session resumes.
         Visit from_nginx = visit(client, nginx.port());
         ASSERT_EQ(from_nginx.nginx_reused, ".");
-        EXPECT_EQ(ticket_key_name(from_nginx.session), name);
-        EXPECT_TRUE(visit(client, tlsctx.port(), from_nginx.session).reused);
+        ASSERT_EQ(ticket_key_name(from_nginx.session), name);
+        Visit on_tlsctx = tlsctx.visit(client, from_nginx.session);
+        EXPECT_EQ(tlsctx.last_status(), SSL_TICKET_SUCCESS);
+        EXPECT_TRUE(on_tlsctx.reused);
+        ASSERT_TRUE(tlsctx.knows_nginx_context());
 
         // tlsctx's ticket opens in nginx.
-        Visit from_tlsctx = visit(client, tlsctx.port());
+        Visit from_tlsctx = tlsctx.visit(client);
         ASSERT_FALSE(from_tlsctx.reused);
         EXPECT_EQ(ticket_key_name(from_tlsctx.session), name);
         Visit on_nginx = visit(client, nginx.port(), from_tlsctx.session);
@@ -143,21 +241,26 @@ TEST(TicketKeysNginx, NginxAndTlsctxServeWithOneKeyFileResumeEachOthersSessions)
     }
 }
 
-TEST(TicketKeysNginx, NginxDoesNotResumeATicketFromADifferentKeyFile) {
-    // The counter-check that makes the test above mean something: with different keys there
-    // is no resumption, so the shared file is what made it work.
+TEST(TicketKeysNginx, TicketFromNginxWithAnotherKeyFileIsNotDecrypted) {
+    // The counter-check that gives the test above its meaning: with another key of the same
+    // name the HMAC fails, so the shared file is what made it work.
     TempDir dir;
-    write_file(dir.path("a.key"), key_bytes(80, 1));
-    write_file(dir.path("b.key"), key_bytes(80, 2));
+    const std::string a = key_bytes(80, 1);
+    std::string b = key_bytes(80, 2);
+    std::copy(a.begin(), a.begin() + 16, b.begin());
+    write_file(dir.path("a.key"), a);
+    write_file(dir.path("b.key"), b);
     NginxOptions options;
     options.ticket_key_files = {dir.path("a.key")};
     Nginx nginx(options);
-    TlsctxServe tlsctx(serve_args({dir.path("b.key")}));
+    tls::TicketKeyRing ring;
+    ring.load_files({dir.path("b.key")});
+    ProbeServer tlsctx(ring);
     const tls::Context client = client_with_maximum(tls::TLSVersion::TLSv1_3);
-    Visit from_tlsctx = visit(client, tlsctx.port());
-    Visit on_nginx = visit(client, nginx.port(), from_tlsctx.session);
-    EXPECT_FALSE(on_nginx.reused);
-    EXPECT_EQ(on_nginx.nginx_reused, ".");
+    Visit from_nginx = visit(client, nginx.port());
+    Visit on_tlsctx = tlsctx.visit(client, from_nginx.session);
+    EXPECT_EQ(tlsctx.last_status(), SSL_TICKET_NO_DECRYPT);
+    EXPECT_FALSE(on_tlsctx.reused);
 }
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
@@ -224,15 +327,14 @@ TEST(TicketKeysServe, SighupRereadsTheKeyFilesAndRenewsTicketsOfTheKeyNowSecond)
     EXPECT_TRUE(second.reused);
     EXPECT_EQ(ticket_key_name(second.session), tls::Bytes(c.begin(), c.begin() + 16));
     // The log names keys by their name only, never their secret halves.
-    EXPECT_EQ(server.process().stderr_text().find(tls::test::feature::hex(
-                  tls::Bytes(c.begin() + 16, c.begin() + 48))),
+    EXPECT_EQ(server.process().stderr_text().find(
+                  tls::test::feature::hex(tls::Bytes(c.begin() + 16, c.begin() + 48))),
               std::string::npos);
 
     // A key file of the wrong size: the reload fails whole and the keys stay.
     write_file(current, key_bytes(50, 1));
     server.process().send_signal(SIGHUP);
-    ASSERT_TRUE(wait_for_log(server.process(), "reload failed", 1))
-        << server.process().describe();
+    ASSERT_TRUE(wait_for_log(server.process(), "reload failed", 1)) << server.process().describe();
     EXPECT_TRUE(visit(client, server.port(), second.session).reused);
 
     server.process().terminate();
@@ -243,8 +345,8 @@ TEST(TicketKeysServe, SighupRereadsTheKeyFilesAndRenewsTicketsOfTheKeyNowSecond)
 
 struct FleetRun {
     int connections = 0;
-    int resumed = 0;       // after the first connection
-    int failed = 0;        // handshakes or reads that failed
+    int resumed = 0;  // after the first connection
+    int failed = 0;   // handshakes or reads that failed
     int full_after_rotation = 0;
 };
 
@@ -270,9 +372,8 @@ void fleet_run(tls::TLSVersion maximum, int connections, bool rotate_midway, Fle
             }
         }
         try {
-            tls::Socket socket =
-                connect_loopback(client, fleet[static_cast<std::size_t>(i) % 4]->port(),
-                                 "localhost", session);
+            tls::Socket socket = connect_loopback(
+                client, fleet[static_cast<std::size_t>(i) % 4]->port(), "localhost", session);
             socket.sendall("ping\n");
             EXPECT_EQ(tls::test::feature::read_until(socket), "ping\n");
             ++out.connections;
@@ -300,8 +401,8 @@ TEST(TicketKeysFleet, FourServeProcessesResumeNinetyNinePercentAcrossAKeyRotatio
         const char* what;
         tls::TLSVersion maximum;
     };
-    for (const Row& row : {Row{"TLSv1.3", tls::TLSVersion::TLSv1_3},
-                           Row{"TLSv1.2", tls::TLSVersion::TLSv1_2}}) {
+    for (const Row& row :
+         {Row{"TLSv1.3", tls::TLSVersion::TLSv1_3}, Row{"TLSv1.2", tls::TLSVersion::TLSv1_2}}) {
         SCOPED_TRACE(row.what);
         const int n = 240;
         FleetRun run;
@@ -316,11 +417,11 @@ TEST(TicketKeysFleet, FourServeProcessesResumeNinetyNinePercentAcrossAKeyRotatio
         // One client, one connection at a time: the rotation may cost the connections in flight
         // while the four processes take their SIGHUP, at most one per process.
         EXPECT_LE(run.full_after_rotation, 4);
-        std::printf("[ figures ] ticket-key fleet %s: 4 processes, %d connections, %d/%d resumed "
-                    "after the first (%.1f %%), %d full handshake(s) after the mid-run "
-                    "rotation, %d failed, %.2f s\n",
-                    row.what, n, run.resumed, n - 1, rate, run.full_after_rotation, run.failed,
-                    seconds);
+        std::printf(
+            "[ figures ] ticket-key fleet %s: 4 processes, %d connections, %d/%d resumed "
+            "after the first (%.1f %%), %d full handshake(s) after the mid-run "
+            "rotation, %d failed, %.2f s\n",
+            row.what, n, run.resumed, n - 1, rate, run.full_after_rotation, run.failed, seconds);
     }
 }
 

@@ -79,6 +79,11 @@ tls::Bytes pattern(std::size_t size, int seed) {
     return b;
 }
 
+// The key name: the first 16 bytes of a key in file layout.
+tls::Bytes name_of(const tls::Bytes& key) {
+    return tls::Bytes(key.begin(), key.begin() + 16);
+}
+
 enum class Version { tls12, tls13 };
 
 tls::Context client_for(Version v) {
@@ -133,7 +138,9 @@ TEST_P(TicketKeyRingTest, TwoContextsSharingARingResumeEachOthersTickets) {
     const tls::TicketKeyStats s = ring.stats();
     EXPECT_EQ(s.decrypted_current, 2U);
     EXPECT_EQ(s.renewed, 0U);
-    EXPECT_GE(s.issued, 3U);
+    // Only the full handshake issued tickets (one in TLS 1.2, num_tickets() in 1.3): OpenSSL
+    // issues none when a ticket under the current key resumes.
+    EXPECT_EQ(s.issued, GetParam() == Version::tls12 ? 1U : 2U);
 }
 
 TEST_P(TicketKeyRingTest, TicketUnderAnOlderKeyResumesAndIsRenewedUnderTheNewest) {
@@ -292,7 +299,7 @@ TEST_P(TicketKeyRingTest, EightyByteKeyHasOpensslsOwnTicketKeyLayout) {
     tls::Context client = client_for(GetParam());
     Outcome from_native = connect_once(client, native);
     ASSERT_TRUE(from_native.ok);
-    EXPECT_EQ(ticket_key_name(from_native.session), tls::Bytes(key.begin(), key.begin() + 16));
+    EXPECT_EQ(ticket_key_name(from_native.session), name_of(key));
     EXPECT_TRUE(connect_once(client, server_with(ring), from_native.session).server_reused);
     Outcome from_ring = connect_once(client, server_with(ring));
     EXPECT_TRUE(connect_once(client, native, from_ring.session).server_reused);
@@ -301,8 +308,7 @@ TEST_P(TicketKeyRingTest, EightyByteKeyHasOpensslsOwnTicketKeyLayout) {
 TEST_P(TicketKeyRingTest, FortyEightByteKeysIssueAndOpenTickets) {
     tls::TicketKeyRing ring;
     ring.set_keys({pattern(48, 2), pattern(80, 3)});
-    EXPECT_EQ(ring.key_names().front(),
-              tls::Bytes(pattern(48, 2).begin(), pattern(48, 2).begin() + 16));
+    EXPECT_EQ(ring.key_names().front(), name_of(pattern(48, 2)));
     tls::Context client = client_for(GetParam());
     Outcome first = connect_once(client, server_with(ring));
     ASSERT_TRUE(first.ok);
@@ -351,7 +357,7 @@ TEST(TicketKeyRing, KeyFileOfTheWrongSizeThrowsATypedErrorAndChangesNothing) {
     EXPECT_EQ(ring.key_names(), before);
 
     ring.load_files({good});
-    EXPECT_EQ(ring.key_names(), std::vector<tls::Bytes>{tls::Bytes(key.begin(), key.begin() + 16)});
+    EXPECT_EQ(ring.key_names(), std::vector<tls::Bytes>{name_of(key)});
 }
 
 TEST(TicketKeyRing, RotationKeepsTheNewestKeysAndCopiesShareThem) {
@@ -361,8 +367,7 @@ TEST(TicketKeyRing, RotationKeepsTheNewestKeysAndCopiesShareThem) {
         ring.rotate(pattern(80, i));
     }
     ASSERT_EQ(copy.key_names().size(), 3U);
-    EXPECT_EQ(copy.key_names().front(),
-              tls::Bytes(pattern(80, 4).begin(), pattern(80, 4).begin() + 16));
+    EXPECT_EQ(copy.key_names().front(), name_of(pattern(80, 4)));
     EXPECT_EQ(copy.key_names_hex().front().size(), 32U);
     copy.set_keep(1);
     EXPECT_EQ(ring.key_names().size(), 1U);
