@@ -348,6 +348,7 @@ struct FleetRun {
     int resumed = 0;  // after the first connection
     int failed = 0;   // handshakes or reads that failed
     int full_after_rotation = 0;
+    tls::Bytes last_ticket_name;  // the key that encrypted the last connection's ticket
 };
 
 void fleet_run(tls::TLSVersion maximum, int connections, bool rotate_midway, FleetRun& out) {
@@ -390,6 +391,7 @@ void fleet_run(tls::TLSVersion maximum, int connections, bool rotate_midway, Fle
             ADD_FAILURE() << "connection " << i << ": " << e.what();
         }
     }
+    out.last_ticket_name = ticket_key_name(session);
     for (auto& server : fleet) {
         server->process().terminate();
         EXPECT_EQ(server->finish().exit_code, 0);
@@ -417,6 +419,9 @@ TEST(TicketKeysFleet, FourServeProcessesResumeNinetyNinePercentAcrossAKeyRotatio
         // One client, one connection at a time: the rotation may cost the connections in flight
         // while the four processes take their SIGHUP, at most one per process.
         EXPECT_LE(run.full_after_rotation, 4);
+        // The rotation took: the last tickets are under the new key.
+        const std::string rotated = key_bytes(80, 22);
+        EXPECT_EQ(run.last_ticket_name, tls::Bytes(rotated.begin(), rotated.begin() + 16));
         std::printf(
             "[ figures ] ticket-key fleet %s: 4 processes, %d connections, %d/%d resumed "
             "after the first (%.1f %%), %d full handshake(s) after the mid-run "
