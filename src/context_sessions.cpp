@@ -1,12 +1,10 @@
 // Session resumption on the server side of a tls::Context: TLS 1.3 tickets, the TLS 1.2 session
-// cache and the ticket encryption keys.
-#include <openssl/crypto.h>
+// cache (ticket keys: context_ticket_keys.cpp).
 #include <openssl/ssl.h>
 
 #include <stdexcept>
 
 #include "context_state.hpp"
-#include "ossl/error.hpp"
 #include "tls/context.hpp"
 
 namespace tls {
@@ -50,19 +48,6 @@ void Context::set_session_cache_size(long sessions) noexcept {
 
 long Context::session_cache_size() const noexcept {
     return SSL_CTX_sess_get_cache_size(state_->ctx.get());
-}
-
-void Context::set_ticket_keys(const Bytes& keys) {
-    // OpenSSL's layout: 16 bytes key name, 32 bytes HMAC secret, 32 bytes AES key.
-    if (keys.size() != 80) {
-        throw std::invalid_argument("set_ticket_keys: ticket keys are exactly 80 bytes");
-    }
-    Bytes copy = keys;
-    if (SSL_CTX_set_tlsext_ticket_keys(state_->ctx.get(), copy.data(),
-                                       static_cast<long>(copy.size())) != 1) {
-        ossl::throw_error("set_ticket_keys", "cannot set the ticket keys");
-    }
-    OPENSSL_cleanse(copy.data(), copy.size());
 }
 
 }  // namespace tls

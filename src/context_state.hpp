@@ -16,7 +16,8 @@
 
 namespace tls::detail {
 
-struct OcspStaple;  // ocsp_check.hpp
+struct OcspStaple;          // ocsp_check.hpp
+struct TicketKeyRingState;  // ticket_key_ring_state.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -59,6 +60,9 @@ struct ContextState {
     std::mutex ocsp_mutex;
     Context::OcspResponseCallback ocsp_callback;
     OcspPolicy ocsp_policy = OcspPolicy::off;
+    // Server: the ticket keys (context_ticket_keys.cpp), replaceable while handshakes run.
+    std::shared_ptr<TicketKeyRingState> ticket_ring;
+    std::mutex ticket_ring_mutex;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then

@@ -26,6 +26,7 @@
 #include "tls/export.hpp"
 #include "tls/ocsp.hpp"
 #include "tls/session.hpp"
+#include "tls/ticket_keys.hpp"
 
 namespace tls {
 
@@ -331,8 +332,15 @@ class TLS_API Context {
     void set_session_cache_size(long sessions) noexcept;
     long session_cache_size() const noexcept;
     /// The TLS session ticket encryption keys: 80 bytes (name, HMAC and AES keys), e.g. shared
-    /// across a server farm or rotated by the caller. @throws std::invalid_argument otherwise.
+    /// across a server farm: a TicketKeyRing of one key (set_ticket_key_ring).
+    /// @throws std::invalid_argument otherwise, or on a client-only context.
     void set_ticket_keys(const Bytes& keys);
+    /// Tickets (TLS 1.2 and 1.3) are encrypted with `ring`'s newest key and opened with any of
+    /// its keys; many contexts (and processes, with key files or a derived schedule) may share
+    /// one ring. Beyond Python. docs/fleet.md ("Ticket keys").
+    /// @throws std::invalid_argument on a client-only context.
+    /// @note Calls SSL_CTX_set_tlsext_ticket_key_evp_cb.
+    void set_ticket_key_ring(const TicketKeyRing& ring);
 
     // --- Server features ---
 

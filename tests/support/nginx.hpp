@@ -24,6 +24,7 @@ struct NginxOptions {
     CertFiles cert = TestPki::get().localhost();
     std::string verify_client;    ///< ssl_verify_client: "" (off), "on" or "optional"
     bool session_tickets = true;  ///< ssl_session_tickets (the shared session cache is always on)
+    std::vector<std::string> ticket_key_files;  ///< ssl_session_ticket_key lines, first encrypts
 };
 
 /// The page nginx serves: one "name=value" line per variable describing the connection.
@@ -58,6 +59,9 @@ inline std::string nginx_conf(const std::string& dir, std::uint16_t port, const 
          << "        ssl_protocols TLSv1.2 TLSv1.3;\n"
          << "        ssl_session_cache shared:SSL:1m;\n"
          << "        ssl_session_tickets " << (o.session_tickets ? "on" : "off") << ";\n";
+    for (const std::string& file : o.ticket_key_files) {
+        conf << "        ssl_session_ticket_key " << file << ";\n";
+    }
     if (!o.verify_client.empty()) {
         conf << "        ssl_client_certificate " << TestPki::get().ca_cert() << ";\n"
              << "        ssl_verify_client " << o.verify_client << ";\n";

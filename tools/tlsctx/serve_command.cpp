@@ -5,6 +5,7 @@
 // SIGINT stop it cleanly: it stops accepting, wakes the connections and joins every thread.
 // SIGHUP reloads the certificates (and --cafile) from their files while it serves, as nginx
 // does: connections already made keep theirs, a file that fails to load changes nothing.
+// --ticket-keys files are read again with them (the first file encrypts, as in nginx).
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -64,6 +66,7 @@ struct ServeOptions {
     std::string port_file;
     long exit_after = 0;
     std::string ocsp_response;
+    std::vector<std::string> ticket_keys;  // nginx-style key files; the first encrypts
 };
 
 // The signal handler may only write to a pipe; the accept loop polls the other end. The byte
@@ -177,8 +180,10 @@ std::string describe_connection(const tls::Socket& socket) {
 
 class Server {
   public:
-    Server(const ServeOptions& options, tls::Context context)
+    Server(const ServeOptions& options, tls::Context context,
+           std::optional<tls::TicketKeyRing> ticket_keys)
         : options_(options),
+          ticket_keys_(std::move(ticket_keys)),
           idle_timeout_(*seconds_to_timeout(options.idle_timeout_seconds, "--idle-timeout")),
           listener_(std::move(context), options.host, static_cast<std::uint16_t>(options.port)) {
         // Non-blocking, so a connection that vanished between poll() and accept() cannot block.
@@ -256,6 +261,13 @@ class Server {
         try {
             std::vector<tls::CertChain> chains = load_chains(options_);
             tls::Context context = listener_.context();
+            if (ticket_keys_) {
+                // Applies all the files or none; only the key names reach the log.
+                ticket_keys_->load_files(options_.ticket_keys);
+                log("reloaded " + std::to_string(options_.ticket_keys.size()) +
+                    " ticket key file(s); encrypting with key " +
+                    ticket_keys_->key_names_hex().front());
+            }
             if (!options_.cafile.empty()) {
                 context.reload_verify_locations(options_.cafile);
             }
@@ -455,6 +467,7 @@ class Server {
     }
 
     const ServeOptions& options_;
+    std::optional<tls::TicketKeyRing> ticket_keys_;
     const milliseconds idle_timeout_;
     tls::Listener listener_;
     Pipe signal_pipe_;
@@ -467,8 +480,14 @@ class Server {
     long next_id_ = 0;
 };
 
-tls::Context make_server_context(const ServeOptions& options) {
+tls::Context make_server_context(const ServeOptions& options,
+                                 std::optional<tls::TicketKeyRing>& ticket_keys) {
     tls::Context context(tls::PROTOCOL_TLS_SERVER);
+    if (!options.ticket_keys.empty()) {
+        ticket_keys.emplace();
+        ticket_keys->load_files(options.ticket_keys);
+        context.set_ticket_key_ring(*ticket_keys);
+    }
     for (std::size_t i = 0; i < options.certs.size(); ++i) {
         context.load_cert_chain(options.certs[i], i < options.keys.size() ? options.keys[i] : "",
                                 options.password);
@@ -526,7 +545,9 @@ void run_serve(const ServeOptions& options) {
     if (options.port < 0 || options.port > 65535) {
         usage_error("--port", "must be 0-65535");
     }
-    Server server(options, make_server_context(options));
+    std::optional<tls::TicketKeyRing> ticket_keys;
+    tls::Context context = make_server_context(options, ticket_keys);
+    Server server(options, std::move(context), ticket_keys);
     std::cout << "listening on " << format_host_port(options.host, server.port()) << std::endl;
     if (!options.port_file.empty()) {
         write_port_file(options.port_file, server.port());
@@ -575,6 +596,11 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--ocsp-response", o->ocsp_response,
                     "Staple this DER OCSP response (openssl ocsp -respout) while it is valid "
                     "for --cert's leaf")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--ticket-keys", o->ticket_keys,
+                    "Session ticket key file (80 or 48 bytes, nginx's ssl_session_ticket_key "
+                    "format); repeat: the first encrypts, the others only decrypt. SIGHUP "
+                    "reloads")
         ->check(CLI::ExistingFile);
     cmd->add_option("--port-file", o->port_file, "Write the listening port to this file");
     cmd->add_option("--exit-after", o->exit_after,
