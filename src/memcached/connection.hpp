@@ -17,7 +17,12 @@
 namespace tls::memcached::detail {
 
 struct HandleFree {
-    void operator()(memcached_st* m) const noexcept { memcached_free(m); }
+    void operator()(memcached_st* m) const noexcept {
+        // memcached_free sends QUIT and reads until the server closes, each read waiting up to
+        // the poll timeout: on a stalled server that would be one more deadline.
+        memcached_behavior_set(m, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, 0);
+        memcached_free(m);
+    }
 };
 using HandlePtr = std::unique_ptr<memcached_st, HandleFree>;
 

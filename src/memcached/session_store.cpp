@@ -66,6 +66,10 @@ struct SessionStore::Impl {
     // A connection armed with the caller's deadline, or an empty lease with `ec` set.
     store::Pool<detail::HandlePtr>::Lease lease(store::Clock::time_point deadline,
                                                 std::error_code& ec) noexcept {
+        if (store::millis_left(deadline) == 0) {  // not the store's fault: no back-off
+            ec = StoreErrc::timeout;
+            return {};
+        }
         auto lease = pool.acquire(deadline, ec);
         if (lease && !detail::arm(lease.get(), deadline)) {
             ec = StoreErrc::timeout;
