@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -137,8 +138,25 @@ void StoreServer::restart() {
 }
 
 void StoreServer::pause() {
-    if (process_) {
-        process_->send_signal(SIGSTOP);
+    if (!process_) {
+        return;
+    }
+    process_->send_signal(SIGSTOP);
+    // SIGSTOP takes effect asynchronously: wait (bounded) until the server is really stopped
+    // (state 'T' in /proc), so no request sent after pause() returns is still answered.
+    const std::string task = "/proc/" + std::to_string(process_->pid()) + "/task/" +
+                             std::to_string(process_->pid()) + "/children";
+    long server = 0;
+    std::ifstream(task) >> server;
+    for (int i = 0; i < 200 && server > 0; ++i) {
+        std::ifstream stat("/proc/" + std::to_string(server) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const std::size_t close = line.rfind(')');
+        if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'T') {
+            return;
+        }
+        ::poll(nullptr, 0, 5);  // bounded: at most a second in all
     }
 }
 
