@@ -105,12 +105,23 @@ cmake -S tests/packaging -B build/pkg-consumer -G Ninja \
   -DCMAKE_PREFIX_PATH="$root/build/pkg-install" >/dev/null
 cmake --build build/pkg-consumer
 build/pkg-consumer/consumer
+for backend in redis memcached; do
+  if [[ -x build/pkg-consumer/consumer_$backend ]]; then build/pkg-consumer/consumer_$backend; fi
+done
 stage "packaging: passed"
 
 echo "== shared library (BUILD_SHARED_LIBS=ON): the demo links libtlsctx.so"
 build build/shared g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=ON \
   -DTLSCTX_BUILD_TESTS=OFF -DTLSCTX_BUILD_EXAMPLES=OFF -DTLSCTX_QUICK_TEST_BUILD=ON
 build/shared/tools/tlsctx/tlsctx demo >/dev/null
+# libtlsctx.so needs only OpenSSL; the store backends bring their client libraries themselves.
+backends=()
+for backend in redis memcached; do
+  if [[ -f build/shared/libtlsctx_$backend.so ]]; then
+    backends+=("$backend=build/shared/libtlsctx_$backend.so")
+  fi
+done
+tests/store/check_links.sh build/shared/libtlsctx.so "${backends[@]}"
 stage "shared library: demo passed"
 
 echo "== clang-tidy: the library (src/) with the repository's .clang-tidy"

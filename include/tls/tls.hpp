@@ -22,6 +22,7 @@
 #include "tls/session.hpp"
 #include "tls/session_store.hpp"
 #include "tls/socket.hpp"
+#include "tls/store_errors.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/verify.hpp"
 #include "tls/version.hpp"
