@@ -16,7 +16,8 @@
 
 namespace tls::detail {
 
-struct OcspStaple;  // ocsp_check.hpp
+struct OcspStaple;               // ocsp_check.hpp
+struct ClientSessionCacheState;  // client_session_cache_state.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -59,6 +60,10 @@ struct ContextState {
     std::mutex ocsp_mutex;
     Context::OcspResponseCallback ocsp_callback;
     OcspPolicy ocsp_policy = OcspPolicy::off;
+    // Client session cache (context_client_session_cache.cpp): a connection copies the pointer
+    // once, under the mutex, so the cache may be set or cleared while others connect.
+    std::shared_ptr<ClientSessionCacheState> client_session_cache;
+    std::mutex client_session_cache_mutex;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then
