@@ -13,15 +13,19 @@
 namespace tls {
 
 void Context::set_client_session_cache(const ClientSessionCache& cache) {
-    if (state_->protocol != Protocol::PROTOCOL_TLS_CLIENT) {
+    if (!state_->can_be_client()) {
         throw std::invalid_argument(
-            "set_client_session_cache: only a PROTOCOL_TLS_CLIENT context has a client session "
-            "cache");
+            "set_client_session_cache: a PROTOCOL_TLS_SERVER context makes no client connections");
     }
     SSL_CTX* ctx = state_->ctx.get();
-    // NO_INTERNAL_STORE: OpenSSL's own cache is keyed by session id only, never consulted by a
-    // client, and would keep every session a second time.
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    // NO_INTERNAL_STORE: OpenSSL's own cache is keyed by session id only and never consulted by
+    // a client; it would keep every session a second time. A context that also serves
+    // (PROTOCOL_TLS) keeps its server cache as it was.
+    const long mode = SSL_CTX_get_session_cache_mode(ctx);
+    SSL_CTX_set_session_cache_mode(ctx,
+                                   state_->protocol == Protocol::PROTOCOL_TLS_CLIENT
+                                       ? SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE
+                                       : mode | SSL_SESS_CACHE_CLIENT);
     SSL_CTX_sess_set_new_cb(ctx, &detail::remember_new_session);
     std::lock_guard<std::mutex> lock(state_->client_session_cache_mutex);
     state_->client_session_cache = detail::ClientSessionCacheAccess::state(cache);

@@ -345,7 +345,7 @@ class TLS_API Context {
     /// ALPN list). Only connections that verify the server and its name (the default) use the
     /// cache: a session remembers a verification its resumption does not repeat, so share one
     /// cache only among contexts that trust the same CAs. docs/fleet.md ("Client session cache").
-    /// @throws std::invalid_argument on a context that is not PROTOCOL_TLS_CLIENT.
+    /// @throws std::invalid_argument on a PROTOCOL_TLS_SERVER context.
     void set_client_session_cache(const ClientSessionCache& cache);
     /// Stops using the cache (connections already made keep theirs).
     void clear_client_session_cache() noexcept;

@@ -168,8 +168,8 @@ TEST_P(ClientCacheVersions, TlsctxConnectRunTwiceResumesThroughTheFile) {
     EXPECT_TRUE(run()["session_reused"].get<bool>());
     EXPECT_TRUE(run()["session_reused"].get<bool>());
     const tls::test::ProcessResult served = serve.finish();
-    EXPECT_EQ(count_of(served.out, "session_reused=yes"), 2) << served.out << served.err;
-    EXPECT_EQ(count_of(served.out, tls13 ? "TLSv1.3" : "TLSv1.2"), 3) << served.out;
+    EXPECT_EQ(count_of(served.err, "session_reused=yes"), 2) << served.out << served.err;
+    EXPECT_EQ(count_of(served.err, tls13 ? "TLSv1.3" : "TLSv1.2"), 3) << served.err;
 
     // A damaged file is refused with its own error, and the command fails.
     tls::test::feature::write_file(file, "TLSCTXSC garbage");
