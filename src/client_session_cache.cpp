@@ -124,7 +124,7 @@ ClientSessionCache& ClientSessionCache::operator=(const ClientSessionCache& othe
     default;
 // A moved-from handle keeps sharing the cache, so it stays usable (a handle is never empty).
 ClientSessionCache::ClientSessionCache(ClientSessionCache&& other) noexcept
-    : state_(other.state_) {}
+    : state_(other.state_) {}  // NOLINT(performance-move-constructor-init): copies on purpose
 ClientSessionCache& ClientSessionCache::operator=(ClientSessionCache&& other) noexcept {
     state_ = other.state_;
     return *this;

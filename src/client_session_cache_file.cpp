@@ -49,8 +49,8 @@ struct SecretBuffer {
     ~SecretBuffer() { OPENSSL_cleanse(data.data(), data.size()); }
 };
 
-std::system_error file_error(const std::string& what, const std::string& path) {
-    return std::system_error(errno, std::generic_category(), what + ": " + path);
+std::system_error file_error(const std::string& what, const std::string& path, int err = errno) {
+    return std::system_error(err, std::generic_category(), what + ": " + path);
 }
 
 void put_uint(Bytes& out, std::uint64_t value, int bytes) {
@@ -192,10 +192,10 @@ void read_file(const std::string& path, Bytes& out) {
             continue;
         }
         if (n < 0) {
-            const std::system_error e = file_error("ClientSessionCache::load: cannot read", path);
+            const int err = errno;
             ::close(fd);
             OPENSSL_cleanse(buffer, sizeof buffer);
-            throw e;
+            throw file_error("ClientSessionCache::load: cannot read", path, err);
         }
         if (n == 0) {
             break;
@@ -293,9 +293,9 @@ void ClientSessionCache::save(const std::string& path) const {
         throw;
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const std::system_error e = file_error("ClientSessionCache::save: cannot rename to", path);
+        const int err = errno;
         ::unlink(temp.c_str());
-        throw e;
+        throw file_error("ClientSessionCache::save: cannot rename to", path, err);
     }
 }
 
