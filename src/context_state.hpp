@@ -16,8 +16,9 @@
 
 namespace tls::detail {
 
-struct OcspStaple;          // ocsp_check.hpp
-struct TicketKeyRingState;  // ticket_key_ring_state.hpp
+struct OcspStaple;               // ocsp_check.hpp
+struct TicketKeyRingState;       // ticket_key_ring_state.hpp
+struct ClientSessionCacheState;  // client_session_cache_state.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -63,6 +64,10 @@ struct ContextState {
     // Server: the ticket keys (context_ticket_keys.cpp), replaceable while handshakes run.
     std::shared_ptr<TicketKeyRingState> ticket_ring;
     std::mutex ticket_ring_mutex;
+    // Client session cache (context_client_session_cache.cpp): a connection copies the pointer
+    // once, under the mutex, so the cache may be set or cleared while others connect.
+    std::shared_ptr<ClientSessionCacheState> client_session_cache;
+    std::mutex client_session_cache_mutex;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then

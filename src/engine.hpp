@@ -29,6 +29,10 @@ namespace tls::detail {
 
 // The info callback every connection's SSL gets (engine_keys.cpp).
 void count_handshake_messages(const SSL* ssl, int where, int ret);
+// The new-session callback of a client context with a ClientSessionCache
+// (engine_session_cache.cpp): files the session under its connection's key. Returns 0: the
+// cache takes a reference of its own.
+int remember_new_session(SSL* ssl, SSL_SESSION* session);
 
 class Engine {
   public:
@@ -90,6 +94,12 @@ class Engine {
     Session session() const;
     void set_session(const Session& session);
     bool session_reused() const noexcept;
+    // A client with a server_hostname whose context has a ClientSessionCache files its
+    // sessions under (host, `port`, SNI, ALPN) from now on and, when `offer_cached`, offers one
+    // from the cache. Does nothing for port 0 or a connection that does not verify the server.
+    void use_session_cache(std::uint16_t port, bool offer_cached);
+    // Puts a session the server just gave this connection into the cache (new-session callback).
+    void remember_session(SSL_SESSION* session) noexcept;
     std::optional<std::vector<CipherDescription>> shared_ciphers() const;
     std::vector<Bytes> verified_chain() const;
     std::vector<Bytes> unverified_chain() const;
@@ -152,6 +162,9 @@ class Engine {
     std::uint64_t session_tickets_received_ = 0;
     // update_keys() scheduled a KeyUpdate that is not written yet.
     bool key_update_in_flight_ = false;
+    // Where this connection's sessions go (engine_session_cache.cpp); null when nowhere.
+    std::shared_ptr<ClientSessionCacheState> session_cache_;
+    ClientSessionKey session_cache_key_;
 };
 
 }  // namespace tls::detail

@@ -131,6 +131,7 @@ Object Context::wrap_bio(MemoryBIO& incoming, MemoryBIO& outgoing,
     // The Object shares the user's buffers: one more reference each, which set_transport hands
     // to the SSL, so the MemoryBIOs may be destroyed before the Object.
     engine->set_transport(ossl::up_ref(in), ossl::up_ref(out));
+    engine->use_session_cache(options.session_cache_port, options.session.empty());
     return Object(std::move(engine));
 }
 

@@ -2,7 +2,9 @@
 
 #include <openssl/ssl.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string_view>
@@ -46,6 +49,22 @@ bool fd_is_connected(int fd) noexcept {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     return ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+}
+
+// The peer's TCP port, 0 when the descriptor is not connected (or not TCP/IP).
+std::uint16_t peer_port(int fd) noexcept {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return 0;
+    }
+    if (addr.ss_family == AF_INET) {
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+    }
+    if (addr.ss_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    }
+    return 0;
 }
 
 void require_stream_socket(int fd) {
@@ -551,6 +570,9 @@ Socket Context::wrap_socket(int fd, FdOwnership ownership, const WrapOptions& op
         // fd_bio (no SIGPIPE, no per-call signal masking).
         ktls = (SSL_get_options(engine->ssl()) & SSL_OP_ENABLE_KTLS) != 0;
         engine->set_transport(ktls ? detail::make_ktls_capable_bio(fd) : detail::make_fd_bio(fd));
+        const std::uint16_t peer = options.server_side ? 0 : peer_port(fd);
+        engine->use_session_cache(peer != 0 ? peer : options.session_cache_port,
+                                  options.session.empty());
         if (fd_is_nonblocking(fd)) {
             timeout = std::chrono::milliseconds(0);
         }

@@ -22,6 +22,7 @@
 #include "tls/cert_chain.hpp"
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
+#include "tls/client_session_cache.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
 #include "tls/ocsp.hpp"
@@ -74,6 +75,11 @@ struct WrapOptions {
     bool do_handshake_on_connect = true;
     /// Report an EOF without close_notify as end of stream (read returns 0) instead of SSLEOFError.
     bool suppress_ragged_eofs = true;
+    /// Beyond Python: the server's port, part of the key under which a context's
+    /// ClientSessionCache files this connection's sessions. wrap_socket reads the port from the
+    /// descriptor's peer address and uses this only when the descriptor is not connected yet;
+    /// wrap_bio has no address, so an Object uses the cache only when this is set (0 = not).
+    std::uint16_t session_cache_port = 0;
 
     /// The options of a client that verifies `hostname`.
     static WrapOptions client(std::string hostname) {
@@ -341,6 +347,18 @@ class TLS_API Context {
     /// @throws std::invalid_argument on a client-only context.
     /// @note Calls SSL_CTX_set_tlsext_ticket_key_evp_cb.
     void set_ticket_key_ring(const TicketKeyRing& ring);
+    /// Beyond Python (client contexts only): connections made with a server_hostname take a
+    /// session from `cache` before their handshake (unless WrapOptions::session is given) and
+    /// put every session and TLS 1.3 ticket they receive into it, filed under (host, port, SNI,
+    /// ALPN list). Only connections that verify the server and its name (the default) use the
+    /// cache: a session remembers a verification its resumption does not repeat, so share one
+    /// cache only among contexts that trust the same CAs. docs/fleet.md ("Client session cache").
+    /// @throws std::invalid_argument on a PROTOCOL_TLS_SERVER context.
+    void set_client_session_cache(const ClientSessionCache& cache);
+    /// Stops using the cache (connections already made keep theirs).
+    void clear_client_session_cache() noexcept;
+    /// The cache set by set_client_session_cache, if any.
+    std::optional<ClientSessionCache> client_session_cache() const;
 
     // --- Server features ---
 

@@ -10,6 +10,7 @@
 #include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/client_hello.hpp"
+#include "tls/client_session_cache.hpp"
 #include "tls/connection.hpp"
 #include "tls/constants.hpp"
 #include "tls/context.hpp"

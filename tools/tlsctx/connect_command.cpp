@@ -3,14 +3,17 @@
 // getpeercert() dict; `--send` writes a request, half-closes and prints the whole response.
 #include <sys/socket.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "tls/client_session_cache.hpp"
 #include "tls/context.hpp"
 #include "tls/dangerous.hpp"
 #include "tls/socket.hpp"
@@ -40,6 +43,7 @@ struct ConnectOptions {
     double timeout_seconds = 10.0;
     bool json = false;
     std::string ocsp = "off";
+    std::string session_cache;
 };
 
 tls::Context make_client_context(const ConnectOptions& options) {
@@ -158,10 +162,45 @@ void print_json(const tls::Socket& socket, bool verified,
     std::cout << json_dump(out) << std::endl;
 }
 
+// --session-cache: the sessions of earlier runs, if the file exists yet.
+std::optional<tls::ClientSessionCache> load_session_cache(const std::string& path) {
+    if (path.empty()) {
+        return std::nullopt;
+    }
+    tls::ClientSessionCache cache;
+    try {
+        cache.load(path);
+    } catch (const std::system_error& e) {
+        if (e.code() != std::errc::no_such_file_or_directory) {
+            throw;
+        }
+    }
+    return cache;
+}
+
+// A TLS 1.3 server sends its tickets after the handshake, so a client that only handshakes
+// has not read them. Ending with close_notify and reading until the server's lets them in;
+// a server that never answers costs at most one second.
+void collect_tickets(tls::Socket& socket) {
+    try {
+        socket.send_close_notify();
+        socket.settimeout(std::chrono::seconds(1));
+        char buffer[4096];
+        while (socket.read(buffer, sizeof buffer) > 0) {
+        }
+    } catch (const std::exception&) {
+        // A peer that resets or stays silent: the tickets that came are cached all the same.
+    }
+}
+
 void run_connect(const ConnectOptions& options) {
     const HostPort target = parse_host_port(options.target);
     const tls::Timeout timeout = seconds_to_timeout(options.timeout_seconds, "--timeout");
     tls::Context context = make_client_context(options);
+    std::optional<tls::ClientSessionCache> cache = load_session_cache(options.session_cache);
+    if (cache) {
+        context.set_client_session_cache(*cache);
+    }
 
     tls::WrapOptions wrap = tls::WrapOptions::client(options.servername.value_or(target.host));
     wrap.do_handshake_on_connect = false;
@@ -178,6 +217,12 @@ void run_connect(const ConnectOptions& options) {
         print_json(socket, !options.insecure_no_verify, response);
     } else {
         print_human(target, socket, !options.insecure_no_verify, response);
+    }
+    if (cache) {
+        if (!options.send) {
+            collect_tickets(socket);
+        }
+        cache->save(options.session_cache);
     }
     socket.close();
 }
@@ -224,6 +269,10 @@ void add_connect_command(CLI::App& app) {
                     "OCSP staple: off (default), check (when sent, or for a must-staple "
                     "certificate) or require")
         ->check(CLI::IsMember(std::vector<std::string>{"off", "check", "require"}));
+    cmd->add_option("--session-cache", o->session_cache,
+                    "Resume with the sessions saved in FILE by earlier runs and save this "
+                    "run's there (mode 0600; it holds resumption secrets)")
+        ->type_name("FILE");
     cmd->add_flag("--json", o->json, "Print one JSON object");
     cmd->callback([o] { run_connect(*o); });
 }
