@@ -16,7 +16,8 @@
 
 namespace tls::detail {
 
-struct OcspStaple;  // ocsp_check.hpp
+struct OcspStaple;           // ocsp_check.hpp
+struct SessionStoreBinding;  // session_store_binding.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -59,6 +60,11 @@ struct ContextState {
     std::mutex ocsp_mutex;
     Context::OcspResponseCallback ocsp_callback;
     OcspPolicy ocsp_policy = OcspPolicy::off;
+    // What server connections bind their sessions to (SSL_set_session_id_context), and the
+    // shared session store, when set (context_session_store.cpp). Connections keep the binding
+    // they started with.
+    std::string session_id_context = "tlsctx";
+    std::shared_ptr<SessionStoreBinding> session_store;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then
