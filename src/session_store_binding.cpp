@@ -71,10 +71,12 @@ bool offers_alpn(const unsigned char* data, std::size_t length, std::string_view
     return false;
 }
 
-// Whether this connection may resume `session`: made for the same service (session id
-// context), the same server name, and an ALPN protocol the client offers again. OpenSSL checks
-// the id context too, but after the lookup; checking here counts the refusal as a rejection.
-bool fits_connection(SSL* ssl, const SSL_SESSION* session, const std::string& sid_ctx) {
+// Whether this connection may resume `session`, stored for SNI name `stored_sni`: made for the
+// same service (session id context), the same server name, and an ALPN protocol the client
+// offers again. OpenSSL checks the id context too, but after the lookup; checking here counts
+// the refusal as a rejection.
+bool fits_connection(SSL* ssl, const SSL_SESSION* session, const std::string& sid_ctx,
+                     std::string_view stored_sni) {
     unsigned int ctx_length = 0;
     const unsigned char* ctx = SSL_SESSION_get0_id_context(session, &ctx_length);
     if (ctx_length != sid_ctx.size() || std::memcmp(ctx, sid_ctx.data(), ctx_length) != 0) {
@@ -88,8 +90,7 @@ bool fits_connection(SSL* ssl, const SSL_SESSION* session, const std::string& si
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &ext_length) == 1) {
         sni = sni_of(ext, ext_length);
     }
-    const char* session_sni = SSL_SESSION_get0_hostname(session);
-    if (!equal_ignoring_case(sni, session_sni != nullptr ? session_sni : "")) {
+    if (!equal_ignoring_case(sni, stored_sni)) {
         return false;
     }
     const unsigned char* alpn = nullptr;
@@ -102,6 +103,21 @@ bool fits_connection(SSL* ssl, const SSL_SESSION* session, const std::string& si
                                      &ext_length) == 1 &&
            offers_alpn(ext, ext_length,
                        std::string_view(reinterpret_cast<const char*>(alpn), alpn_length));
+}
+
+// Removes `key` from the store in the background.
+void forget(SessionStoreBinding& binding, Bytes key) {
+    std::shared_ptr<SessionStore> store = binding.store;
+    std::shared_ptr<StoreCounters> counters = binding.counters;
+    const auto deadline = binding.options.deadline;
+    const bool queued = binding.workers.post([store, counters, key = std::move(key), deadline] {
+        std::error_code ec;
+        store->remove(key, deadline, ec);
+        ++(ec ? counters->errors : counters->removes);
+    });
+    if (!queued) {
+        ++counters->timeouts;
+    }
 }
 
 // What a lookup on a worker hands back to the waiting handshake.
@@ -161,6 +177,23 @@ GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
     return GetOutcome::found;
 }
 
+// What is sealed: the SNI name the client sent (OpenSSL keeps it in the session only when an
+// SNI callback accepted it) and the session: length (1) | name | i2d_SSL_SESSION.
+Bytes session_record(SSL* ssl, SSL_SESSION* session) {
+    const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const std::string_view name = sni != nullptr ? sni : "";
+    const int der_length = i2d_SSL_SESSION(session, nullptr);
+    if (der_length <= 0 || name.size() > 255) {
+        return {};
+    }
+    Bytes record(1 + name.size() + static_cast<std::size_t>(der_length));
+    record[0] = static_cast<std::uint8_t>(name.size());
+    std::copy(name.begin(), name.end(), record.begin() + 1);
+    unsigned char* p = record.data() + 1 + name.size();
+    i2d_SSL_SESSION(session, &p);
+    return record;
+}
+
 SSL_SESSION* get_session(SSL* ssl, const unsigned char* id, int length, int* copy) noexcept {
     *copy = 0;  // the returned reference is OpenSSL's
     try {
@@ -179,19 +212,32 @@ SSL_SESSION* get_session(SSL* ssl, const unsigned char* id, int length, int* cop
             ++counters.rejected;
             return nullptr;
         }
-        const unsigned char* p = plain->data();
-        ossl::SessionPtr session(d2i_SSL_SESSION(nullptr, &p, static_cast<long>(plain->size())));
+        const std::size_t sni_length = plain->empty() ? 0 : (*plain)[0];
+        ossl::SessionPtr session;
+        std::string stored_sni;
+        if (plain->size() > 1 + sni_length) {
+            stored_sni.assign(plain->begin() + 1,
+                              plain->begin() + static_cast<std::ptrdiff_t>(1 + sni_length));
+            const unsigned char* p = plain->data() + 1 + sni_length;
+            session.reset(
+                d2i_SSL_SESSION(nullptr, &p, static_cast<long>(plain->size() - 1 - sni_length)));
+        }
         OPENSSL_cleanse(plain->data(), plain->size());
         unsigned int id_length = 0;
         const unsigned char* session_id =
             session ? SSL_SESSION_get_id(session.get(), &id_length) : nullptr;
         if (!session || id_length != static_cast<unsigned int>(length) ||
             std::memcmp(session_id, id, id_length) != 0 ||
-            !fits_connection(ssl, session.get(), binding->options.session_id_context)) {
+            !fits_connection(ssl, session.get(), binding->options.session_id_context, stored_sni)) {
             ++counters.rejected;
             return nullptr;
         }
         ++counters.hits;
+        if (SSL_version(ssl) == TLS1_3_VERSION) {
+            // A TLS 1.3 ticket is single use (RFC 8446 section 8.1), across the fleet: OpenSSL
+            // forgets a used stateful ticket only in its own cache, which the store replaces.
+            forget(*binding, key);
+        }
         return session.release();
     } catch (...) {
         // Out of memory, or a thread that cannot start: a full handshake.
@@ -207,14 +253,11 @@ int new_session(SSL* ssl, SSL_SESSION* session) noexcept {
         if (!binding || id_length == 0) {
             return 0;
         }
-        const int der_length = i2d_SSL_SESSION(session, nullptr);
-        if (der_length <= 0) {
+        Bytes der = session_record(ssl, session);
+        if (der.empty()) {
             ++binding->counters->errors;
             return 0;
         }
-        Bytes der(static_cast<std::size_t>(der_length));
-        unsigned char* p = der.data();
-        i2d_SSL_SESSION(session, &p);
         Bytes key = binding->store_key(id, id_length);
         Bytes sealed = seal_session(binding->options.fleet_key, key, der);
         OPENSSL_cleanse(der.data(), der.size());
@@ -247,20 +290,8 @@ void remove_session(SSL_CTX* ctx, SSL_SESSION* session) noexcept {
         std::shared_ptr<SessionStoreBinding> binding = state ? state->session_store : nullptr;
         unsigned int id_length = 0;
         const unsigned char* id = SSL_SESSION_get_id(session, &id_length);
-        if (!binding || id_length == 0) {
-            return;
-        }
-        std::shared_ptr<SessionStore> store = binding->store;
-        std::shared_ptr<StoreCounters> counters = binding->counters;
-        const auto deadline = binding->options.deadline;
-        const bool queued = binding->workers.post(
-            [store, counters, key = binding->store_key(id, id_length), deadline] {
-                std::error_code ec;
-                store->remove(key, deadline, ec);
-                ++(ec ? counters->errors : counters->removes);
-            });
-        if (!queued) {
-            ++binding->counters->timeouts;
+        if (binding && id_length != 0) {
+            forget(*binding, binding->store_key(id, id_length));
         }
     } catch (...) {
         // The entry expires with its ttl instead.
