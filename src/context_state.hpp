@@ -19,6 +19,7 @@ namespace tls::detail {
 struct OcspStaple;               // ocsp_check.hpp
 struct TicketKeyRingState;       // ticket_key_ring_state.hpp
 struct ClientSessionCacheState;  // client_session_cache_state.hpp
+struct SessionStoreBinding;      // session_store_binding.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -68,6 +69,11 @@ struct ContextState {
     // once, under the mutex, so the cache may be set or cleared while others connect.
     std::shared_ptr<ClientSessionCacheState> client_session_cache;
     std::mutex client_session_cache_mutex;
+    // What server connections bind their sessions to (SSL_set_session_id_context), and the
+    // shared session store, when set (context_session_store.cpp). Connections keep the binding
+    // they started with.
+    std::string session_id_context = "tlsctx";
+    std::shared_ptr<SessionStoreBinding> session_store;
 
     // Loads the system CA store once, unless the user configured trust anchors. Runs before the
     // first handshake of a verifying connection, so a context configured on one thread and then

@@ -87,8 +87,11 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
         // A server needs a session id context to resume sessions of verified clients. Set per
         // connection on servers only: on a client it would make OpenSSL refuse sessions made
         // elsewhere (openssl s_client's, TLS 1.3 external PSKs) as "from a different context".
-        static constexpr unsigned char kSessionIdContext[] = "tlsctx";
-        SSL_set_session_id_context(ssl, kSessionIdContext, sizeof(kSessionIdContext) - 1);
+        // With a session store, the context may name its service instead ("tlsctx" otherwise).
+        const std::string& sid_ctx = context_->session_id_context;
+        SSL_set_session_id_context(ssl, reinterpret_cast<const unsigned char*>(sid_ctx.data()),
+                                   static_cast<unsigned int>(sid_ctx.size()));
+        session_store_ = context_->session_store;
         SSL_set_accept_state(ssl);
         return;
     }

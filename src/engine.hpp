@@ -83,6 +83,11 @@ class Engine {
     // The SNI name: on a server the one the client asked for, on a client the one it sent.
     std::optional<std::string> server_name() const;
     const std::shared_ptr<ContextState>& context() const noexcept { return context_; }
+    // The session store of the context the connection started with (OpenSSL asks that
+    // context's session callbacks even after an SNI switch).
+    const std::shared_ptr<SessionStoreBinding>& session_store() const noexcept {
+        return session_store_;
+    }
     SSL* ssl() const noexcept { return ssl_.get(); }
 
     std::optional<CertificateInfo> peer_certificate() const;
@@ -146,6 +151,7 @@ class Engine {
     void explain_callback_refusal() noexcept;
 
     std::shared_ptr<ContextState> context_;
+    std::shared_ptr<SessionStoreBinding> session_store_;
     ossl::SslPtr ssl_;
     bool server_side_ = false;
     std::string server_hostname_;

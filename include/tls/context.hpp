@@ -27,6 +27,7 @@
 #include "tls/export.hpp"
 #include "tls/ocsp.hpp"
 #include "tls/session.hpp"
+#include "tls/session_store.hpp"
 #include "tls/ticket_keys.hpp"
 
 namespace tls {
@@ -359,6 +360,23 @@ class TLS_API Context {
     void clear_client_session_cache() noexcept;
     /// The cache set by set_client_session_cache, if any.
     std::optional<ClientSessionCache> client_session_cache() const;
+    /// Keeps this server's sessions in `store`, shared by a fleet of processes, so a client
+    /// resumes on whichever server it reaches: TLS 1.2 session ids, and TLS 1.3 tickets while
+    /// tickets are stateful (set OP_NO_TICKET; otherwise TLS 1.3 clients resume through
+    /// stateless tickets, which need shared ticket keys instead). The store replaces the
+    /// context's own session cache. Each session is sealed under options.fleet_key before it
+    /// is stored and checked when it comes back: a value that does not open, or was made for
+    /// another service, server name or ALPN protocol, is never resumed. A store that fails,
+    /// or answers a lookup later than options.deadline, costs that one connection a full
+    /// handshake, never a failed one; session_store_stats() counts what happened. A null
+    /// `store` goes back to the context's own cache. Configure before sharing the context;
+    /// connections keep the store they started with. Docs: docs/fleet.md.
+    /// @throws std::invalid_argument on a client context, or for a fleet key that is not 32
+    /// bytes, a key_prefix or session_id_context over 32 bytes, or a deadline under 1 ms.
+    /// @note Calls SSL_CTX_sess_set_new_cb/get_cb/remove_cb and SSL_CTX_set_session_cache_mode.
+    void set_session_store(std::shared_ptr<SessionStore> store, SessionStoreOptions options);
+    /// What the session store did since set_session_store (all zero without one).
+    SessionStoreStats session_store_stats() const;
 
     // --- Server features ---
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -44,5 +45,45 @@ class TLS_API SessionStore {
     /// What the store is, for logs and stats: "memory", "redis://127.0.0.1:6379", ...
     virtual std::string describe() const = 0;
 };
+
+/// How a server uses its SessionStore (Context::set_session_store).
+struct SessionStoreOptions {
+    /// The longest a handshake waits for a lookup; past it, that connection gets a full
+    /// handshake (counted in SessionStoreStats::timeouts). Stores are written to in the
+    /// background and never delay a handshake.
+    std::chrono::milliseconds deadline{50};
+    /// How long a stored session lives in the store; default: the context's session timeout.
+    std::optional<std::chrono::seconds> ttl;
+    /// The fleet key: 32 secret bytes every server of the fleet shares (load_fleet_key()). Each
+    /// stored session is sealed under it (AES-256-GCM), so a store that is read, corrupted or
+    /// written by someone else can neither leak nor inject sessions. Required.
+    Bytes fleet_key;
+    /// Put before every store key, so services sharing a store keep apart (at most 32 bytes).
+    std::string key_prefix = "tlsctx:";
+    /// The session id context that binds a session to this service: a session made under
+    /// another one is never resumed (OpenSSL's SSL_set_session_id_context; at most 32 bytes).
+    /// Empty: "tlsctx", what every tlsctx server uses without a store.
+    std::string session_id_context;
+};
+
+/// What a server's session store did (Context::session_store_stats()). Counters are totals
+/// since set_session_store; latencies cover the most recent lookups.
+struct SessionStoreStats {
+    std::uint64_t hits = 0;      ///< lookups that found a session which was then resumed
+    std::uint64_t misses = 0;    ///< lookups that found nothing
+    std::uint64_t errors = 0;    ///< calls the store failed (a full handshake for lookups)
+    std::uint64_t timeouts = 0;  ///< lookups past the deadline or refused while the store lagged
+    std::uint64_t rejected = 0;  ///< found values that failed to open, or were for another key,
+                                 ///< fleet key, service, server name or ALPN protocol
+    std::uint64_t puts = 0;      ///< sessions stored
+    std::uint64_t removes = 0;   ///< sessions removed (TLS 1.3 tickets are single use)
+    std::chrono::microseconds latency_p50{0};  ///< of the recent lookups (up to 1024)
+    std::chrono::microseconds latency_p99{0};
+};
+
+/// The fleet key in `path`: 32 raw bytes (`openssl rand 32`) or 64 hex digits (`openssl rand
+/// -hex 32`), an optional newline after either.
+/// @throws std::system_error (errno) for an unreadable file; std::invalid_argument otherwise.
+TLS_API Bytes load_fleet_key(const std::string& path);
 
 }  // namespace tls

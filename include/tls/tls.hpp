@@ -17,6 +17,7 @@
 #include "tls/dangerous.hpp"
 #include "tls/errors.hpp"
 #include "tls/memory_bio.hpp"
+#include "tls/memory_session_store.hpp"
 #include "tls/net.hpp"
 #include "tls/object.hpp"
 #include "tls/ocsp.hpp"

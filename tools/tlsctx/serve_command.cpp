@@ -6,6 +6,8 @@
 // SIGHUP reloads the certificates (and --cafile) from their files while it serves, as nginx
 // does: connections already made keep theirs, a file that fails to load changes nothing.
 // --ticket-keys files are read again with them (the first file encrypts, as in nginx).
+// With --session-store, sessions live in a store a fleet can share; SIGUSR1 (and exit) prints
+// how many connections resumed and what the store cost.
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -35,8 +38,10 @@
 #include <CLI/CLI.hpp>
 
 #include "tls/context.hpp"
+#include "tls/memory_session_store.hpp"
 #include "tls/net.hpp"
 #include "tls/socket.hpp"
+#include "tls/version.hpp"
 #include "tlsctx/commands.hpp"
 
 namespace tlsctx_tool {
@@ -67,16 +72,20 @@ struct ServeOptions {
     long exit_after = 0;
     std::string ocsp_response;
     std::vector<std::string> ticket_keys;  // nginx-style key files; the first encrypts
+    std::string session_store;
+    std::string fleet_key;
+    bool no_tickets = false;
 };
 
 // The signal handler may only write to a pipe; the accept loop polls the other end. The byte
-// says which signal: kReloadByte for SIGHUP, anything else stops.
+// says which signal: kReloadByte for SIGHUP, kStatsByte for SIGUSR1, anything else stops.
 volatile std::sig_atomic_t g_signal_write_fd = -1;
 constexpr char kReloadByte = 'H';
+constexpr char kStatsByte = 'U';
 
 void on_signal(int signal) {
     const int saved = errno;
-    const char byte = signal == SIGHUP ? kReloadByte : 'T';
+    const char byte = signal == SIGHUP ? kReloadByte : signal == SIGUSR1 ? kStatsByte : 'T';
     (void)!::write(g_signal_write_fd, &byte, 1);
     errno = saved;
 }
@@ -129,6 +138,7 @@ class SignalGuard {
         ::sigaction(SIGTERM, &action, nullptr);
         ::sigaction(SIGINT, &action, nullptr);
         ::sigaction(SIGHUP, &action, nullptr);
+        ::sigaction(SIGUSR1, &action, nullptr);
     }
     ~SignalGuard() { g_signal_write_fd = -1; }
     SignalGuard(const SignalGuard&) = delete;
@@ -227,8 +237,14 @@ class Server {
             }
             if ((fds[0].revents & POLLIN) != 0) {
                 const std::string signals = signal_pipe_.drain();
-                if (signals.find_first_not_of(kReloadByte) == std::string::npos) {
+                if (signals.find(kStatsByte) != std::string::npos) {
+                    print_stats();
+                }
+                if (signals.find(kReloadByte) != std::string::npos) {
                     reload();
+                }
+                static constexpr char kKeepServing[] = {kReloadByte, kStatsByte, '\0'};
+                if (signals.find_first_not_of(kKeepServing) == std::string::npos) {
                     continue;
                 }
                 if (accepting) {
@@ -253,6 +269,15 @@ class Server {
                 }
             }
         }
+    }
+
+    // The resumption counts and, with a session store, what it cost (SIGUSR1 and exit).
+    void print_stats() {
+        const tls::SessionStoreStats store = listener_.context().session_store_stats();
+        std::lock_guard<std::mutex> lock(log_mutex_);
+        std::cout << "stats: resumed=" << resumed_.load() << " full=" << full_.load()
+                  << " store_errors=" << store.errors + store.timeouts
+                  << " store_latency_p99=" << store.latency_p99.count() << "us" << std::endl;
     }
 
   private:
@@ -316,6 +341,7 @@ class Server {
         sigaddset(&blocked, SIGTERM);
         sigaddset(&blocked, SIGINT);
         sigaddset(&blocked, SIGHUP);
+        sigaddset(&blocked, SIGUSR1);
         ::pthread_sigmask(SIG_BLOCK, &blocked, &previous);
         try {
             threads_.emplace(id,
@@ -386,6 +412,7 @@ class Server {
             // after a failed one (so it reads our alert, not a reset) for at most this long.
             socket.set_close_timeout(idle_timeout_);
             socket.do_handshake();
+            ++(socket.session_reused() ? resumed_ : full_);
             log(label + describe_connection(socket));
             if (options_.www) {
                 return serve_www(socket, label);
@@ -478,7 +505,47 @@ class Server {
     std::vector<long> finished_;           // connection threads ready to be joined
     std::map<long, std::thread> threads_;  // only the accept loop touches this
     long next_id_ = 0;
+    std::atomic<std::uint64_t> resumed_{0};  // handshakes that resumed a session
+    std::atomic<std::uint64_t> full_{0};     // and those that did not
 };
+
+// --session-store: "memory" now; the shared backends are optional components of their own.
+std::shared_ptr<tls::SessionStore> make_session_store(const std::string& spec) {
+    if (spec == "memory") {
+        return std::make_shared<tls::MemorySessionStore>();
+    }
+    for (const char* scheme : {"redis", "memcached"}) {
+        if (spec.rfind(std::string(scheme) + "://", 0) == 0) {
+            usage_error("--session-store", std::string("this tlsctx was not built with the ") +
+                                               scheme + " session store yet");
+        }
+    }
+    usage_error("--session-store",
+                "expected memory, redis://HOST:PORT or memcached://HOST:PORT, not '" + spec + "'");
+}
+
+void configure_session_store(tls::Context& context, const ServeOptions& options) {
+    if (options.no_tickets) {
+        context.set_options(context.options() | tls::OP_NO_TICKET);
+    }
+    if (options.session_store.empty()) {
+        if (!options.fleet_key.empty()) {
+            usage_error("--fleet-key", "needs --session-store");
+        }
+        return;
+    }
+    std::shared_ptr<tls::SessionStore> store = make_session_store(options.session_store);
+    tls::SessionStoreOptions store_options;
+    if (!options.fleet_key.empty()) {
+        store_options.fleet_key = tls::load_fleet_key(options.fleet_key);
+    } else if (options.session_store == "memory") {
+        // One process shares nothing: a key of its own will do.
+        store_options.fleet_key = tls::RAND_bytes(32);
+    } else {
+        usage_error("--fleet-key", "a shared --session-store needs the fleet's key");
+    }
+    context.set_session_store(std::move(store), std::move(store_options));
+}
 
 tls::Context make_server_context(const ServeOptions& options,
                                  std::optional<tls::TicketKeyRing>& ticket_keys) {
@@ -516,6 +583,7 @@ tls::Context make_server_context(const ServeOptions& options,
         }
         context.set_ciphers(*policy);
     }
+    configure_session_store(context, options);
     return context;
 }
 
@@ -553,6 +621,7 @@ void run_serve(const ServeOptions& options) {
         write_port_file(options.port_file, server.port());
     }
     server.run();
+    server.print_stats();
 }
 
 }  // namespace
@@ -602,6 +671,16 @@ void add_serve_command(CLI::App& app) {
                     "format); repeat: the first encrypts, the others only decrypt. SIGHUP "
                     "reloads")
         ->check(CLI::ExistingFile);
+    cmd->add_option("--session-store", o->session_store,
+                    "Keep sessions in this store: memory (this process), or a fleet's "
+                    "redis://HOST:PORT or memcached://HOST:PORT");
+    cmd->add_option("--fleet-key", o->fleet_key,
+                    "The fleet's 32-byte key sealing stored sessions (raw or 64 hex digits; "
+                    "default for memory: a random one)")
+        ->check(CLI::ExistingFile);
+    cmd->add_flag("--no-tickets", o->no_tickets,
+                  "Send no stateless tickets (OP_NO_TICKET): TLS 1.3 tickets then name sessions "
+                  "in the --session-store");
     cmd->add_option("--port-file", o->port_file, "Write the listening port to this file");
     cmd->add_option("--exit-after", o->exit_after,
                     "Exit after serving this many connections (0: run until SIGTERM/SIGINT)");
