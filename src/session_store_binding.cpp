@@ -105,6 +105,17 @@ bool fits_connection(SSL* ssl, const SSL_SESSION* session, const std::string& si
                        std::string_view(reinterpret_cast<const char*>(alpn), alpn_length));
 }
 
+// Runs one store call. A store written by a user may throw despite the contract: that costs the
+// call (an error, so a full handshake), never the worker thread or the process.
+template <typename Call>
+void guarded(std::error_code& ec, Call&& call) noexcept {
+    try {
+        call();
+    } catch (...) {
+        ec = std::make_error_code(std::errc::io_error);
+    }
+}
+
 // Removes `key` from the store in the background.
 void forget(SessionStoreBinding& binding, Bytes key) {
     std::shared_ptr<SessionStore> store = binding.store;
@@ -112,7 +123,7 @@ void forget(SessionStoreBinding& binding, Bytes key) {
     const auto deadline = binding.options.deadline;
     const bool queued = binding.workers.post([store, counters, key = std::move(key), deadline] {
         std::error_code ec;
-        store->remove(key, deadline, ec);
+        guarded(ec, [&] { store->remove(key, deadline, ec); });
         ++(ec ? counters->errors : counters->removes);
     });
     if (!queued) {
@@ -142,7 +153,7 @@ GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
         std::error_code ec;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(give_up - Clock::now());
         if (left.count() > 0) {
-            got = store->get(key, left, ec);
+            guarded(ec, [&] { got = store->get(key, left, ec); });
         } else {
             ec = std::make_error_code(std::errc::timed_out);  // waited in the queue too long
         }
@@ -272,7 +283,7 @@ int new_session(SSL* ssl, SSL_SESSION* session) noexcept {
         const bool queued = binding->workers.post(
             [store, counters, key = std::move(key), sealed = std::move(sealed), ttl, deadline] {
                 std::error_code ec;
-                store->put(key, sealed, ttl, deadline, ec);
+                guarded(ec, [&] { store->put(key, sealed, ttl, deadline, ec); });
                 ++(ec ? counters->errors : counters->puts);
             });
         if (!queued) {

@@ -20,8 +20,10 @@ namespace tls {
 /// Contract for implementations:
 /// - Every call returns within `deadline` (a blocked call counts as an error): the server calls
 ///   them during a handshake, on the handshake's thread.
-/// - Errors are reported through `ec`, never thrown; a miss is not an error (get returns an empty
-///   Bytes). The server turns any error into a full handshake for that one connection.
+/// - Errors are reported through `ec`; a miss is not an error (get returns an empty Bytes). The
+///   server turns any error into a full handshake for that one connection, and treats an
+///   exception that escapes a call the same way (it is not an error path to rely on: the
+///   backends here never throw, and overrides may be declared noexcept).
 /// - Safe to call from several threads at once.
 /// - Keys and values are binary; keys are at most 64 bytes, values a few KiB. Values reach the
 ///   store already encrypted and authenticated (the store never sees a session's secrets), so a
@@ -37,11 +39,11 @@ class TLS_API SessionStore {
 
     /// Stores `value` under `key` for `ttl` (whole seconds, at least 1), replacing any value there.
     virtual void put(const Bytes& key, const Bytes& value, std::chrono::seconds ttl,
-                     Deadline deadline, std::error_code& ec) noexcept = 0;
+                     Deadline deadline, std::error_code& ec) = 0;
     /// The value under `key`, or empty when there is none (expired, removed, never stored).
-    virtual Bytes get(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept = 0;
+    virtual Bytes get(const Bytes& key, Deadline deadline, std::error_code& ec) = 0;
     /// Forgets `key` (no error when it is not there).
-    virtual void remove(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept = 0;
+    virtual void remove(const Bytes& key, Deadline deadline, std::error_code& ec) = 0;
     /// What the store is, for logs and stats: "memory", "redis://127.0.0.1:6379", ...
     virtual std::string describe() const = 0;
 };

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -124,31 +125,36 @@ void wait_for_puts(const tls::Context& ctx, std::uint64_t puts) {
 }
 
 // A store that behaves as told: passes through to a MemorySessionStore, fails every call,
-// stalls past any deadline, or returns a damaged or foreign value.
+// throws from every call (breaking the contract), stalls past any deadline, or returns a
+// damaged or foreign value.
 class ScriptedStore final : public tls::SessionStore {
   public:
-    enum class Mode { pass, fail, stall, corrupt, foreign };
+    enum class Mode { pass, fail, throws, stall, corrupt, foreign };
     std::atomic<Mode> mode{Mode::pass};
     std::chrono::milliseconds stall{2000};
     std::atomic<int> gets{0};
 
     void put(const tls::Bytes& key, const tls::Bytes& value, std::chrono::seconds ttl,
-             Deadline deadline, std::error_code& ec) noexcept override {
+             Deadline deadline, std::error_code& ec) override {
         if (mode == Mode::fail) {
             ec = std::make_error_code(std::errc::connection_refused);
             return;
+        }
+        if (mode == Mode::throws) {
+            throw std::runtime_error("put: the store's client library threw");
         }
         inner_.put(key, value, ttl, deadline, ec);
         std::lock_guard<std::mutex> lock(mutex_);
         last_key_ = key;
     }
-    tls::Bytes get(const tls::Bytes& key, Deadline deadline,
-                   std::error_code& ec) noexcept override {
+    tls::Bytes get(const tls::Bytes& key, Deadline deadline, std::error_code& ec) override {
         ++gets;
         switch (mode.load()) {
             case Mode::fail:
                 ec = std::make_error_code(std::errc::connection_refused);
                 return {};
+            case Mode::throws:
+                throw std::bad_alloc();
             case Mode::stall:
                 std::this_thread::sleep_for(stall);  // ignores the deadline, as a hung store would
                 return inner_.get(key, deadline, ec);
@@ -172,10 +178,13 @@ class ScriptedStore final : public tls::SessionStore {
                 return inner_.get(key, deadline, ec);
         }
     }
-    void remove(const tls::Bytes& key, Deadline deadline, std::error_code& ec) noexcept override {
+    void remove(const tls::Bytes& key, Deadline deadline, std::error_code& ec) override {
         if (mode == Mode::fail) {
             ec = std::make_error_code(std::errc::connection_refused);
             return;
+        }
+        if (mode == Mode::throws) {
+            throw std::runtime_error("remove: the store's client library threw");
         }
         inner_.remove(key, deadline, ec);
     }
@@ -248,6 +257,29 @@ TEST_P(SessionStoreTest, StoreThatFailsEveryCallGivesFullHandshakesCountedAsErro
     EXPECT_EQ(stats.errors, 3 + 3 * per_handshake);  // 3 lookups, then the new sessions' puts
 
     // The store comes back: the session stored before it failed resumes again.
+    store->mode = ScriptedStore::Mode::pass;
+    EXPECT_TRUE(connect_once(client, b, first.session).server_reused);
+}
+
+TEST_P(SessionStoreTest, StoreThatThrowsDespiteTheContractCostsFullHandshakesNotTheProcess) {
+    auto store = std::make_shared<ScriptedStore>();
+    tls::Context a = store_server(store);
+    tls::Context b = store_server(store);
+    tls::Context client = client_for(GetParam());
+    Outcome first = connect_once(client, a);
+    ASSERT_TRUE(first.ok);
+    wait_for_puts(a, stored_per_handshake(GetParam()));
+
+    store->mode = ScriptedStore::Mode::throws;
+    for (int i = 0; i < 3; ++i) {
+        Outcome again = connect_once(client, b, first.session);
+        ASSERT_TRUE(again.ok) << "a throwing store must never fail a handshake";
+        EXPECT_FALSE(again.server_reused);
+    }
+    const std::uint64_t per_handshake = stored_per_handshake(GetParam());
+    wait_for_puts(b, 3 + 3 * per_handshake);
+    EXPECT_EQ(b.session_store_stats().errors, 3 + 3 * per_handshake);
+
     store->mode = ScriptedStore::Mode::pass;
     EXPECT_TRUE(connect_once(client, b, first.session).server_reused);
 }
