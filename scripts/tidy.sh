@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# clang-tidy with the repository's .clang-tidy over the library (src/ and src/ossl/, and the
-# public headers they include). Prints every finding and exits nonzero when there is one.
+# clang-tidy with the repository's .clang-tidy over the library (src/ and src/ossl/, the store
+# backends that are built, and the public headers they include). Prints every finding and exits
+# nonzero when there is one.
 # Usage: scripts/tidy.sh [FILE.cpp...]   (default: every library source)
 # Configures build/tidy (clang++, compile_commands.json, library only); builds nothing.
 set -euo pipefail
@@ -17,6 +18,13 @@ if [[ $# -gt 0 ]]; then
   files=("$@")
 else
   files=(src/*.cpp src/ossl/*.cpp)
+  # The optional store backends (src/redis, src/memcached and their shared src/store) count too
+  # when their client library is installed, i.e. when the configure step compiled them.
+  for f in src/redis/*.cpp src/memcached/*.cpp src/store/*.cpp; do
+    if [[ -e $f ]] && grep -q "\"file\": \"[^\"]*/$f\"" "$build/compile_commands.json"; then
+      files+=("$f")
+    fi
+  done
 fi
 # One clang-tidy per file, in parallel; every warning counts as an error for the exit status.
 if printf '%s\0' "${files[@]}" |

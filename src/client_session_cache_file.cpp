@@ -283,14 +283,17 @@ void ClientSessionCache::save(const std::string& path) const {
         if (::fsync(fd) != 0) {
             throw file_error("ClientSessionCache::save: cannot flush", temp);
         }
-        if (::close(fd) != 0) {
-            ::unlink(temp.c_str());
-            throw file_error("ClientSessionCache::save: cannot close", temp);
-        }
     } catch (...) {
         ::close(fd);
         ::unlink(temp.c_str());
         throw;
+    }
+    // Closed exactly once, outside the handler above: a second close(2) of a descriptor number
+    // another thread may already have reused would close that thread's file.
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        throw file_error("ClientSessionCache::save: cannot close", temp, err);
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         const int err = errno;

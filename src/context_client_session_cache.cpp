@@ -8,6 +8,7 @@
 #include "client_session_cache_state.hpp"
 #include "context_state.hpp"
 #include "engine.hpp"
+#include "session_store_binding.hpp"
 #include "tls/context.hpp"
 
 namespace tls {
@@ -26,7 +27,9 @@ void Context::set_client_session_cache(const ClientSessionCache& cache) {
                                    state_->protocol == Protocol::PROTOCOL_TLS_CLIENT
                                        ? SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE
                                        : mode | SSL_SESS_CACHE_CLIENT);
-    SSL_CTX_sess_set_new_cb(ctx, &detail::remember_new_session);
+    // Shared with a server-side session store on a PROTOCOL_TLS context: the callback sorts
+    // sessions by role.
+    SSL_CTX_sess_set_new_cb(ctx, &detail::on_new_session);
     std::lock_guard<std::mutex> lock(state_->client_session_cache_mutex);
     state_->client_session_cache = detail::ClientSessionCacheAccess::state(cache);
 }

@@ -424,20 +424,28 @@ Bytes SessionStoreBinding::store_key(const unsigned char* id, std::size_t length
     return key;
 }
 
+int on_new_session(SSL* ssl, SSL_SESSION* session) noexcept {
+    return SSL_is_server(ssl) != 0 ? new_session(ssl, session) : remember_new_session(ssl, session);
+}
+
 void install_session_store_callbacks(SSL_CTX* ctx, bool on) {
+    // A PROTOCOL_TLS context may also connect with a client session cache, which needs the
+    // client bit of the mode and the same new-session callback: both survive here.
+    const long client = SSL_CTX_get_session_cache_mode(ctx) & SSL_SESS_CACHE_CLIENT;
     if (on) {
         // The store is the only cache: no first level in this process. A local cache would
         // tell the store to forget every session it evicts for its own size (the fleet still
         // wants them), and would resume a TLS 1.3 ticket another process already used up.
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
-        SSL_CTX_sess_set_new_cb(ctx, new_session);
+        SSL_CTX_set_session_cache_mode(ctx,
+                                       SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | client);
+        SSL_CTX_sess_set_new_cb(ctx, on_new_session);
         SSL_CTX_sess_set_get_cb(ctx, get_session);
         SSL_CTX_sess_set_remove_cb(ctx, remove_session);
     } else {
-        SSL_CTX_sess_set_new_cb(ctx, nullptr);
+        SSL_CTX_sess_set_new_cb(ctx, client != 0 ? on_new_session : nullptr);
         SSL_CTX_sess_set_get_cb(ctx, nullptr);
         SSL_CTX_sess_set_remove_cb(ctx, nullptr);
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | client);
     }
 }
 

@@ -81,6 +81,10 @@ struct SessionStoreBinding {
     StoreWorkers workers;
 };
 
+// OpenSSL's one new-session callback, for both roles of a context: a server's sessions go to
+// its SessionStore, a client's to its ClientSessionCache (engine_session_cache.cpp).
+int on_new_session(SSL* ssl, SSL_SESSION* session) noexcept;
+
 // Points `ctx`'s external session cache at the binding its ContextState holds (or, with none,
 // back to OpenSSL's internal cache).
 void install_session_store_callbacks(SSL_CTX* ctx, bool on);

@@ -19,6 +19,7 @@
 #include "support/feature_helpers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "tls/memory_session_store.hpp"
 #include "tls/tls.hpp"
 
 namespace {
@@ -155,6 +156,61 @@ TEST(ClientSessionCacheTest, Tls12SessionIsReusedAndStays) {
     EXPECT_EQ(cache.count(key_for(server.listener.port())), 1u);
     server.join();
     EXPECT_EQ(server.reused, (std::vector<bool>{false, true, true}));
+}
+
+// A PROTOCOL_TLS context both serves and connects. Its server-side session store and its
+// client session cache share OpenSSL's one new-session callback and cache mode: setting either
+// (in either order) must leave the other working.
+TEST(ClientSessionCacheTest, ContextThatServesAndConnectsKeepsItsSessionStoreAndItsCache) {
+    const tls::test::TestPki& pki = tls::test::TestPki::get();
+    const tls::test::CertFiles client_cert = pki.client();
+    for (const bool cache_first : {false, true}) {
+        SCOPED_TRACE(cache_first ? "client cache set first" : "session store set first");
+        tls::Context both(tls::PROTOCOL_TLS);
+        both.load_cert_chain(pki.localhost().chain, pki.localhost().key);
+        both.load_verify_locations(pki.ca_cert());
+        both.set_verify_mode(tls::CERT_REQUIRED);
+        both.set_check_hostname(true);
+        both.set_maximum_version(tls::TLSVersion::TLSv1_2);
+        both.set_options(both.options() | tls::OP_NO_TICKET);
+        auto store = std::make_shared<tls::MemorySessionStore>();
+        tls::SessionStoreOptions options;
+        options.fleet_key = tls::Bytes(32, 0x5a);
+        options.deadline = std::chrono::milliseconds{2000};
+        tls::ClientSessionCache cache;
+        if (cache_first) {
+            both.set_client_session_cache(cache);
+            both.set_session_store(store, options);
+        } else {
+            both.set_session_store(store, options);
+            both.set_client_session_cache(cache);
+        }
+
+        // As a client: the second connection resumes the cached session.
+        {
+            tls::Context plain = server_context();
+            plain.set_options(plain.options() | tls::OP_NO_TICKET);
+            HelloServer server(plain, 2);
+            EXPECT_FALSE(connect_once(both, server.listener.port()).reused);
+            EXPECT_TRUE(connect_once(both, server.listener.port()).reused);
+            server.join();
+            EXPECT_EQ(cache.count(key_for(server.listener.port())), 1u);
+        }
+        // As a server: the session of its one handshake reaches the store (written by a worker).
+        {
+            HelloServer server(both, 1);
+            tls::Context client = tls12_client();
+            client.load_cert_chain(client_cert.chain, client_cert.key);
+            connect_once(client, server.listener.port());
+            server.join();
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+            while (store->size() == 0 && std::chrono::steady_clock::now() < give_up) {
+                std::this_thread::sleep_for(std::chrono::milliseconds{1});
+            }
+            EXPECT_EQ(store->size(), 1u);
+            EXPECT_EQ(both.session_store_stats().puts, 1u);
+        }
+    }
 }
 
 TEST(ClientSessionCacheTest, DifferentHostPortSniOrAlpnDoNotShare) {
