@@ -175,12 +175,12 @@ class FleetStore : public ::testing::TestWithParam<Param> {
 
     std::unique_ptr<TlsctxServe> serve(const StoreServer& store, const std::string& key,
                                        std::vector<std::string> extra = {}) const {
-        std::vector<std::string> args{"--cert",          TestPki::get().localhost().chain,
-                                      "--key",           TestPki::get().localhost().key,
-                                      "--echo",          "--max-connections",
-                                      "8",               "--session-store",
-                                      store.url(),       "--fleet-key",
-                                      key,               "--no-tickets"};
+        std::vector<std::string> args{"--cert",    TestPki::get().localhost().chain,
+                                      "--key",     TestPki::get().localhost().key,
+                                      "--echo",    "--max-connections",
+                                      "8",         "--session-store",
+                                      store.url(), "--fleet-key",
+                                      key,         "--no-tickets"};
         args.insert(args.end(), extra.begin(), extra.end());
         return std::make_unique<TlsctxServe>(args, tls::test::Millis(120000));
     }
@@ -228,8 +228,8 @@ class FleetStore : public ::testing::TestWithParam<Param> {
                       tls::Session& session) const {
         Round r;
         for (int i = 0; i < n; ++i) {
-            const Visit v = visit(servers[static_cast<std::size_t>(i) % servers.size()]->port(),
-                                  session);
+            const Visit v =
+                visit(servers[static_cast<std::size_t>(i) % servers.size()]->port(), session);
             ++r.connections;
             if (!v.ok) {
                 ++r.failed;
@@ -326,8 +326,8 @@ TEST_P(FleetStore, KilledStoreCostsNoHandshakeAndResumptionComesBackWithIt) {
         "[ figures ] %s store killed mid-run: before %d/59 resumed, while down %d/60 resumed "
         "(%d failed, %ld store errors), after restart + %lld ms %d/%d resumed (%.1f %%)\n",
         param_name(GetParam()).c_str(), before.resumed, down.resumed, down.failed,
-        while_down.store_errors, static_cast<long long>(2 * kBackoff.count()), after.resumed,
-        n - 1, rate);
+        while_down.store_errors, static_cast<long long>(2 * kBackoff.count()), after.resumed, n - 1,
+        rate);
     stop(servers);
 }
 
@@ -393,8 +393,7 @@ tls::Bytes store_key(const tls::Session& session, tls::TLSVersion version) {
     if (version == tls::TLSVersion::TLSv1_3) {
         const unsigned char* ticket = nullptr;
         std::size_t size = 0;
-        SSL_SESSION_get0_ticket(static_cast<SSL_SESSION*>(session.native_handle()), &ticket,
-                                &size);
+        SSL_SESSION_get0_ticket(static_cast<SSL_SESSION*>(session.native_handle()), &ticket, &size);
         key.insert(key.end(), ticket, ticket + size);
     } else {
         const tls::Bytes id = session.id();
@@ -443,8 +442,8 @@ TEST_P(FleetStore, CorruptedAndForeignEntriesAreRejectedNeverResumed) {
     // Sealed under another fleet key, in the same store.
     const Visit foreign_made = visit(foreign->port(), {});
     ASSERT_TRUE(foreign_made.ok);
-    ASSERT_FALSE(wait_for_entry(*direct, store_key(foreign_made.session, GetParam().version))
-                     .empty())
+    ASSERT_FALSE(
+        wait_for_entry(*direct, store_key(foreign_made.session, GetParam().version)).empty())
         << "the foreign server stored nothing";
     const Visit foreign_offered = visit(servers[1]->port(), foreign_made.session);
     EXPECT_TRUE(foreign_offered.ok);
@@ -468,12 +467,11 @@ TEST_P(FleetStore, CorruptedAndForeignEntriesAreRejectedNeverResumed) {
     EXPECT_EQ(foreign->finish().exit_code, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Stores, FleetStore,
-    ::testing::Values(Param{StoreKind::redis, tls::TLSVersion::TLSv1_2},
-                      Param{StoreKind::redis, tls::TLSVersion::TLSv1_3},
-                      Param{StoreKind::memcached, tls::TLSVersion::TLSv1_2},
-                      Param{StoreKind::memcached, tls::TLSVersion::TLSv1_3}),
-    [](const auto& info) { return param_name(info.param); });
+INSTANTIATE_TEST_SUITE_P(Stores, FleetStore,
+                         ::testing::Values(Param{StoreKind::redis, tls::TLSVersion::TLSv1_2},
+                                           Param{StoreKind::redis, tls::TLSVersion::TLSv1_3},
+                                           Param{StoreKind::memcached, tls::TLSVersion::TLSv1_2},
+                                           Param{StoreKind::memcached, tls::TLSVersion::TLSv1_3}),
+                         [](const auto& info) { return param_name(info.param); });
 
 }  // namespace

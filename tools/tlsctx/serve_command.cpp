@@ -547,9 +547,9 @@ std::shared_ptr<tls::SessionStore> make_session_store(const std::string& spec) {
                                                scheme + " session store");
         }
     }
-    usage_error("--session-store",
-                "expected memory, redis://HOST:PORT[/DB] or memcached://HOST:PORT, not '" + spec +
-                    "'");
+    usage_error(
+        "--session-store",
+        "expected memory, redis://HOST:PORT[/DB] or memcached://HOST:PORT, not '" + spec + "'");
 }
 
 void configure_session_store(tls::Context& context, const ServeOptions& options) {
