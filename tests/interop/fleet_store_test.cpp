@@ -305,7 +305,9 @@ TEST_P(FleetStore, KilledStoreCostsNoHandshakeAndResumptionComesBackWithIt) {
     tls::Session session;
     const Round before = round_robin(servers, 60, session);
     EXPECT_EQ(before.failed, 0);
-    EXPECT_GE(before.resumed, 58);
+    // The control: it resumes before the kill. (As loose as after the restart: a session whose
+    // background put has not landed when the next connection asks costs one full handshake.)
+    EXPECT_GE(before.resumed, 54);
 
     store.kill();
     const Round down = round_robin(servers, 60, session);
