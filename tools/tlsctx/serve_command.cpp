@@ -39,6 +39,12 @@
 
 #include "tls/context.hpp"
 #include "tls/memory_session_store.hpp"
+#if defined(TLSCTX_TOOL_HAS_REDIS)
+#include "tls/redis.hpp"
+#endif
+#if defined(TLSCTX_TOOL_HAS_MEMCACHED)
+#include "tls/memcached.hpp"
+#endif
 #include "tls/net.hpp"
 #include "tls/socket.hpp"
 #include "tls/version.hpp"
@@ -74,6 +80,7 @@ struct ServeOptions {
     std::vector<std::string> ticket_keys;  // nginx-style key files; the first encrypts
     std::string session_store;
     std::string fleet_key;
+    long store_deadline_ms = tls::SessionStoreOptions{}.deadline.count();
     bool no_tickets = false;
 };
 
@@ -277,7 +284,8 @@ class Server {
         std::lock_guard<std::mutex> lock(log_mutex_);
         std::cout << "stats: resumed=" << resumed_.load() << " full=" << full_.load()
                   << " store_errors=" << store.errors + store.timeouts
-                  << " store_latency_p99=" << store.latency_p99.count() << "us" << std::endl;
+                  << " store_latency_p99=" << store.latency_p99.count() << "us"
+                  << " rejected=" << store.rejected << std::endl;
     }
 
   private:
@@ -509,19 +517,39 @@ class Server {
     std::atomic<std::uint64_t> full_{0};     // and those that did not
 };
 
-// --session-store: "memory" now; the shared backends are optional components of their own.
+bool has_scheme(const std::string& spec, const std::string& scheme) {
+    return spec.rfind(scheme + "://", 0) == 0;
+}
+
+// --session-store: "memory", or a shared backend when this tool was linked with it (each is an
+// optional component: its client library may be missing where the tool was built).
 std::shared_ptr<tls::SessionStore> make_session_store(const std::string& spec) {
     if (spec == "memory") {
         return std::make_shared<tls::MemorySessionStore>();
     }
+    try {
+#if defined(TLSCTX_TOOL_HAS_REDIS)
+        if (has_scheme(spec, "redis")) {
+            return std::make_shared<tls::redis::SessionStore>(spec);
+        }
+#endif
+#if defined(TLSCTX_TOOL_HAS_MEMCACHED)
+        if (has_scheme(spec, "memcached")) {
+            return std::make_shared<tls::memcached::SessionStore>(spec);
+        }
+#endif
+    } catch (const std::invalid_argument& e) {
+        usage_error("--session-store", e.what());
+    }
     for (const char* scheme : {"redis", "memcached"}) {
-        if (spec.rfind(std::string(scheme) + "://", 0) == 0) {
+        if (has_scheme(spec, scheme)) {
             usage_error("--session-store", std::string("this tlsctx was not built with the ") +
-                                               scheme + " session store yet");
+                                               scheme + " session store");
         }
     }
-    usage_error("--session-store",
-                "expected memory, redis://HOST:PORT or memcached://HOST:PORT, not '" + spec + "'");
+    usage_error(
+        "--session-store",
+        "expected memory, redis://HOST:PORT[/DB] or memcached://HOST:PORT, not '" + spec + "'");
 }
 
 void configure_session_store(tls::Context& context, const ServeOptions& options) {
@@ -536,6 +564,10 @@ void configure_session_store(tls::Context& context, const ServeOptions& options)
     }
     std::shared_ptr<tls::SessionStore> store = make_session_store(options.session_store);
     tls::SessionStoreOptions store_options;
+    if (options.store_deadline_ms <= 0) {
+        usage_error("--store-deadline", "must be a positive number of milliseconds");
+    }
+    store_options.deadline = std::chrono::milliseconds(options.store_deadline_ms);
     if (!options.fleet_key.empty()) {
         store_options.fleet_key = tls::load_fleet_key(options.fleet_key);
     } else if (options.session_store == "memory") {
@@ -678,6 +710,10 @@ void add_serve_command(CLI::App& app) {
                     "The fleet's 32-byte key sealing stored sessions (raw or 64 hex digits; "
                     "default for memory: a random one)")
         ->check(CLI::ExistingFile);
+    cmd->add_option("--store-deadline", o->store_deadline_ms,
+                    "Milliseconds a handshake waits for the --session-store; past it, that "
+                    "connection gets a full handshake (default " +
+                        std::to_string(o->store_deadline_ms) + ")");
     cmd->add_flag("--no-tickets", o->no_tickets,
                   "Send no stateless tickets (OP_NO_TICKET): TLS 1.3 tickets then name sessions "
                   "in the --session-store");
