@@ -441,8 +441,8 @@ class LoadedServer {
     }
 
     tls::Listener listener_;
-    std::atomic<bool> stopping_{false};   // the clients' signal
-    std::atomic<bool> accepting_{true};   // the acceptor's, cleared once the clients are gone
+    std::atomic<bool> stopping_{false};  // the clients' signal
+    std::atomic<bool> accepting_{true};  // the acceptor's, cleared once the clients are gone
     std::atomic<std::size_t> connections_{0};
     std::mutex queue_mutex_;
     std::condition_variable queue_cv_;
