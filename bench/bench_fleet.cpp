@@ -5,6 +5,9 @@
 //   tickets     the processes share one ticket key (Context::set_ticket_keys)
 //   redis       tickets off, a shared tls::redis::SessionStore (needs redis-server on PATH)
 //   memcached   tickets off, a shared tls::memcached::SessionStore (needs memcached on PATH)
+//   redis-worker, memcached-worker
+//               the same store behind a wrapper that does not claim keeps_deadlines(), so the
+//               lookup runs on a worker thread: what the handshake-thread lookup saves
 // Prints one JSON object: handshakes/s, the resumed fraction, and (stores) the store's added
 // latency per call, p50/p99, as each server measured it. bench/README.md has the figures.
 //
@@ -142,9 +145,10 @@ tls::Socket connect_to(const tls::Context& client, std::uint16_t port,
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr,
-                     "usage: %s none|tickets|redis|memcached tls12|tls13 [conns] [servers]\n",
-                     argv[0]);
+        std::fprintf(
+            stderr,
+            "usage: %s none|tickets|redis|memcached[-worker] tls12|tls13 [conns] [servers]\n",
+            argv[0]);
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);

@@ -28,11 +28,12 @@
 namespace fleet {
 
 struct Mode {
-    std::string name;       // none, tickets, redis, memcached
-    tls::Bytes ticket_key;  // tickets: one 80-byte key every process shares
-    tls::Bytes fleet_key;   // stores: the key sealing stored sessions
-    std::string url;        // stores: where the store listens
-    pid_t store_pid = -1;   // stores: the redis-server / memcached this bench started
+    std::string name;        // none, tickets, redis, memcached
+    bool on_worker = false;  // "redis-worker", "memcached-worker": lookups on a worker thread
+    tls::Bytes ticket_key;   // tickets: one 80-byte key every process shares
+    tls::Bytes fleet_key;    // stores: the key sealing stored sessions
+    std::string url;         // stores: where the store listens
+    pid_t store_pid = -1;    // stores: the redis-server / memcached this bench started
 };
 
 inline std::uint16_t free_port() {
@@ -85,8 +86,35 @@ inline pid_t start_store(std::vector<std::string> argv, std::uint16_t port) {
     return pid;
 }
 
-inline Mode start(const std::string& name) {
+// A store that forwards to another but does not claim to keep its deadlines, so the server
+// looks sessions up on a worker thread: the comparison for the handshake-thread lookup.
+class OnWorker final : public tls::SessionStore {
+  public:
+    explicit OnWorker(std::shared_ptr<tls::SessionStore> inner) : inner_(std::move(inner)) {}
+    void put(const tls::Bytes& key, const tls::Bytes& value, std::chrono::seconds ttl,
+             Deadline deadline, std::error_code& ec) override {
+        inner_->put(key, value, ttl, deadline, ec);
+    }
+    tls::Bytes get(const tls::Bytes& key, Deadline deadline, std::error_code& ec) override {
+        return inner_->get(key, deadline, ec);
+    }
+    void remove(const tls::Bytes& key, Deadline deadline, std::error_code& ec) override {
+        inner_->remove(key, deadline, ec);
+    }
+    std::string describe() const override { return inner_->describe(); }
+
+  private:
+    std::shared_ptr<tls::SessionStore> inner_;
+};
+
+inline Mode start(std::string name) {
     Mode mode;
+    const std::string suffix = "-worker";
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        name.resize(name.size() - suffix.size());
+        mode.on_worker = true;
+    }
     mode.name = name;
     if (name == "none") {
         return mode;
@@ -148,6 +176,9 @@ inline void share(tls::Context& context, const Mode& mode) {
 #endif
     if (!store) {
         bench::die("this bench was built without that store");
+    }
+    if (mode.on_worker) {
+        store = std::make_shared<OnWorker>(std::move(store));
     }
     // Stateful TLS 1.3 tickets, so TLS 1.3 resumes through the store too.
     context.set_options(context.options() | tls::OP_NO_TICKET);

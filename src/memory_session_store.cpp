@@ -83,6 +83,10 @@ std::string MemorySessionStore::describe() const {
     return "memory";
 }
 
+bool MemorySessionStore::keeps_deadlines() const noexcept {
+    return true;
+}
+
 std::size_t MemorySessionStore::size() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return entries_.size();

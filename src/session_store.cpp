@@ -6,4 +6,8 @@ namespace tls {
 
 SessionStore::~SessionStore() = default;
 
+bool SessionStore::keeps_deadlines() const noexcept {
+    return false;  // a store must say so: the worker thread is what bounds an unknown one
+}
+
 }  // namespace tls

@@ -19,6 +19,7 @@
 #include "ex_data.hpp"
 #include "ossl/handles.hpp"
 #include "session_seal.hpp"
+#include "tls/store_errors.hpp"
 
 namespace tls::detail {
 namespace {
@@ -142,7 +143,46 @@ struct PendingGet {
 
 enum class GetOutcome { found, missing, failed, late };
 
-GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
+bool is_timeout(const std::error_code& ec) noexcept {
+    return ec == StoreErrc::timeout || ec == std::errc::timed_out;
+}
+
+// Sorts out what a lookup brought back, and counts it.
+GetOutcome settle(StoreCounters& counters, std::error_code ec, Bytes& got, Bytes& value) {
+    if (is_timeout(ec)) {
+        ++counters.timeouts;
+        return GetOutcome::late;
+    }
+    if (ec) {
+        ++counters.errors;
+        return GetOutcome::failed;
+    }
+    if (got.empty()) {
+        ++counters.misses;
+        return GetOutcome::missing;
+    }
+    value = std::move(got);
+    return GetOutcome::found;
+}
+
+// The lookup on the handshake's thread, for a store that keeps its deadlines.
+GetOutcome fetch_here(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
+    const auto deadline = binding.options.deadline;
+    const Clock::time_point start = Clock::now();
+    Bytes got;
+    std::error_code ec;
+    guarded(ec, [&] { got = binding.store->get(key, deadline, ec); });
+    const auto took = Clock::now() - start;
+    binding.counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(took));
+    if (!ec && took > deadline) {
+        ec = StoreErrc::timeout;  // it promised otherwise: late is late, whatever it found
+    }
+    return settle(*binding.counters, ec, got, value);
+}
+
+// The lookup on a worker, waited for at most the deadline: a store that may block stalls a
+// worker, never the handshake.
+GetOutcome fetch_on_worker(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
     const auto deadline = binding.options.deadline;
     const Clock::time_point start = Clock::now();
     const Clock::time_point give_up = start + deadline;
@@ -155,7 +195,7 @@ GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
         if (left.count() > 0) {
             guarded(ec, [&] { got = store->get(key, left, ec); });
         } else {
-            ec = std::make_error_code(std::errc::timed_out);  // waited in the queue too long
+            ec = StoreErrc::timeout;  // waited in the queue too long
         }
         std::lock_guard<std::mutex> lock(pending->mutex);
         pending->value = std::move(got);
@@ -172,20 +212,13 @@ GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
     const bool done = pending->done_signal.wait_until(lock, give_up, [&] { return pending->done; });
     counters.record_latency(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start));
-    if (!done || pending->ec == std::errc::timed_out) {
-        ++counters.timeouts;
-        return GetOutcome::late;
-    }
-    if (pending->ec) {
-        ++counters.errors;
-        return GetOutcome::failed;
-    }
-    if (pending->value.empty()) {
-        ++counters.misses;
-        return GetOutcome::missing;
-    }
-    value = std::move(pending->value);
-    return GetOutcome::found;
+    return settle(counters, done ? pending->ec : make_error_code(StoreErrc::timeout),
+                  pending->value, value);
+}
+
+GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
+    return binding.lookup_here ? fetch_here(binding, key, value)
+                               : fetch_on_worker(binding, key, value);
 }
 
 // What is sealed: the SNI name the client sent (OpenSSL keeps it in the session only when an
@@ -412,6 +445,7 @@ SessionStoreBinding::SessionStoreBinding(std::shared_ptr<SessionStore> store_,
     : store(std::move(store_)),
       options(std::move(options_)),
       ttl(ttl_),
+      lookup_here(store->keeps_deadlines()),
       workers(kWorkerThreads, kMaxQueuedCalls) {}
 
 SessionStoreBinding::~SessionStoreBinding() {

@@ -77,6 +77,7 @@ struct SessionStoreBinding {
     std::shared_ptr<SessionStore> store;
     SessionStoreOptions options;
     std::chrono::seconds ttl;
+    bool lookup_here;  // the store keeps its deadlines: get() runs on the handshake's thread
     std::shared_ptr<StoreCounters> counters = std::make_shared<StoreCounters>();
     StoreWorkers workers;
 };

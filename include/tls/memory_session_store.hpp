@@ -26,6 +26,8 @@ class TLS_API MemorySessionStore final : public SessionStore {
     Bytes get(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept override;
     void remove(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept override;
     std::string describe() const override;
+    /// True: calls only take a mutex held for a map operation.
+    bool keeps_deadlines() const noexcept override;
 
     /// Sessions held now (expired ones included until a put or get drops them).
     std::size_t size() const;

@@ -49,6 +49,9 @@ class TLS_API SessionStore final : public ::tls::SessionStore {
     void remove(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept override;
     /// "redis://HOST:PORT/DB".
     std::string describe() const override;
+    /// True when HOST is an IP address: a host name is looked up on each reconnect, and a
+    /// name lookup has no deadline.
+    bool keeps_deadlines() const noexcept override;
 
   private:
     struct Impl;

@@ -18,8 +18,9 @@ namespace tls {
 /// (Context::set_session_store) stores what it hands out and looks it up when a client comes back.
 ///
 /// Contract for implementations:
-/// - Every call returns within `deadline` (a blocked call counts as an error): the server calls
-///   them during a handshake, on the handshake's thread.
+/// - Every call should return within `deadline`. The server looks sessions up during a
+///   handshake: on a worker thread it waits for at most the deadline, or, for a store whose
+///   keeps_deadlines() is true, on the handshake's own thread.
 /// - Errors are reported through `ec`; a miss is not an error (get returns an empty Bytes). The
 ///   server turns any error into a full handshake for that one connection, and treats an
 ///   exception that escapes a call the same way (it is not an error path to rely on: the
@@ -46,6 +47,12 @@ class TLS_API SessionStore {
     virtual void remove(const Bytes& key, Deadline deadline, std::error_code& ec) = 0;
     /// What the store is, for logs and stats: "memory", "redis://127.0.0.1:6379", ...
     virtual std::string describe() const = 0;
+    /// True when every call is sure to return by its deadline (no blocking step without a
+    /// timeout: a name lookup, a lock held across I/O). The server then calls get() on the
+    /// handshake's thread, which saves two thread hand-offs per lookup (docs/fleet.md measures
+    /// them); otherwise a worker thread makes the call and the handshake waits for it at most
+    /// the deadline. Default: false.
+    virtual bool keeps_deadlines() const noexcept;
 };
 
 /// How a server uses its SessionStore (Context::set_session_store).

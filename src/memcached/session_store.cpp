@@ -80,6 +80,7 @@ struct SessionStore::Impl {
 
     const store::StoreUrl url;
     const Options options;
+    const bool address_literal = store::is_address_literal(url.host);
     store::Pool<detail::HandlePtr> pool;
 };
 
@@ -187,6 +188,10 @@ void SessionStore::remove(const Bytes& key, Deadline deadline, std::error_code& 
 
 std::string SessionStore::describe() const {
     return "memcached://" + store::host_port(impl_->url);
+}
+
+bool SessionStore::keeps_deadlines() const noexcept {
+    return impl_->address_literal;
 }
 
 }  // namespace tls::memcached

@@ -84,6 +84,7 @@ struct SessionStore::Impl {
     const store::StoreUrl url;
     const long db;
     const Options options;
+    const bool address_literal = store::is_address_literal(url.host);
     store::Pool<detail::ContextPtr> pool;
 };
 
@@ -151,6 +152,10 @@ void SessionStore::remove(const Bytes& key, Deadline deadline, std::error_code& 
 
 std::string SessionStore::describe() const {
     return "redis://" + store::host_port(impl_->url) + "/" + std::to_string(impl_->db);
+}
+
+bool SessionStore::keeps_deadlines() const noexcept {
+    return impl_->address_literal;
 }
 
 }  // namespace tls::redis

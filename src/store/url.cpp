@@ -1,5 +1,8 @@
 #include "store/url.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <stdexcept>
 
@@ -84,6 +87,12 @@ StoreUrl parse_store_url(std::string_view url, std::string_view scheme,
         out.port = static_cast<std::uint16_t>(std::stoul(std::string(port)));
     }
     return out;
+}
+
+bool is_address_literal(const std::string& host) noexcept {
+    in6_addr address{};
+    return ::inet_pton(AF_INET, host.c_str(), &address) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), &address) == 1;
 }
 
 std::string host_port(const StoreUrl& url) {

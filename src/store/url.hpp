@@ -20,6 +20,10 @@ struct StoreUrl {
 /// @throws std::invalid_argument naming what is wrong.
 StoreUrl parse_store_url(std::string_view url, std::string_view scheme, std::uint16_t default_port);
 
+/// Whether `host` is an IPv4 or IPv6 address, so connecting needs no name lookup (which has
+/// no timeout a caller can set).
+bool is_address_literal(const std::string& host) noexcept;
+
 /// `host:port`, with brackets around an IPv6 address (for describe()).
 std::string host_port(const StoreUrl& url);
 

@@ -424,6 +424,14 @@ TEST_P(SessionStoreBackend, DescribeNamesTheStore) {
               kind() == StoreKind::redis ? "redis://[::1]:7000/0" : "memcached://[::1]:7000");
 }
 
+TEST_P(SessionStoreBackend, KeepsDeadlinesOnlyWhenTheHostNeedsNoNameLookup) {
+    const std::string scheme = kind_name(kind());
+    EXPECT_TRUE(open_store(kind(), scheme + "://127.0.0.1:7000")->keeps_deadlines());
+    EXPECT_TRUE(open_store(kind(), scheme + "://[::1]:7000")->keeps_deadlines());
+    // A name is resolved on every reconnect, and getaddrinfo has no timeout.
+    EXPECT_FALSE(open_store(kind(), scheme + "://localhost:7000")->keeps_deadlines());
+}
+
 TEST_P(SessionStoreBackend, LoopbackLatencyFigures) {
     StoreServer server(kind());
     auto store = open_store(kind(), server.url());

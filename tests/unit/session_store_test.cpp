@@ -133,6 +133,7 @@ class ScriptedStore final : public tls::SessionStore {
     std::atomic<Mode> mode{Mode::pass};
     std::chrono::milliseconds stall{2000};
     std::atomic<int> gets{0};
+    bool keeps = false;  // what keeps_deadlines() says: read once, by set_session_store
 
     void put(const tls::Bytes& key, const tls::Bytes& value, std::chrono::seconds ttl,
              Deadline deadline, std::error_code& ec) override {
@@ -149,6 +150,10 @@ class ScriptedStore final : public tls::SessionStore {
     }
     tls::Bytes get(const tls::Bytes& key, Deadline deadline, std::error_code& ec) override {
         ++gets;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            get_thread_ = std::this_thread::get_id();
+        }
         switch (mode.load()) {
             case Mode::fail:
                 ec = std::make_error_code(std::errc::connection_refused);
@@ -189,6 +194,12 @@ class ScriptedStore final : public tls::SessionStore {
         inner_.remove(key, deadline, ec);
     }
     std::string describe() const override { return "scripted"; }
+    bool keeps_deadlines() const noexcept override { return keeps; }
+
+    std::thread::id get_thread() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return get_thread_;
+    }
 
     tls::Bytes last_key() {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -203,6 +214,7 @@ class ScriptedStore final : public tls::SessionStore {
     tls::MemorySessionStore inner_;
     std::mutex mutex_;
     tls::Bytes last_key_, foreign_key_;
+    std::thread::id get_thread_;
 };
 
 class SessionStoreTest : public ::testing::TestWithParam<Kind> {};
@@ -466,6 +478,62 @@ TEST(SessionStore, InMemoryObjectsResumeAcrossContextsWithTls13StatefulTickets) 
     EXPECT_TRUE(c2.object.session_reused());
     EXPECT_TRUE(s2.object.session_reused());
     EXPECT_EQ(b.session_store_stats().hits, 1u);
+}
+
+// Resumes one TLS 1.2 session from `store` with in-memory Objects pumped on this thread; whether
+// the server resumed.
+bool resume_in_memory(const std::shared_ptr<ScriptedStore>& store,
+                      tls::SessionStoreOptions options = store_options()) {
+    tls::Context server = store_server(store, std::move(options));
+    tls::Context client = client_for(Kind::tls12_session_id);
+    tls::test::feature::Endpoint c1, s1;
+    c1.object = client.wrap_bio(c1.incoming, c1.outgoing, tls::WrapOptions::client("localhost"));
+    s1.object = server.wrap_bio(s1.incoming, s1.outgoing, tls::WrapOptions::server());
+    EXPECT_FALSE(tls::test::feature::pump_handshake(c1, s1));
+    wait_for_puts(server, 1);
+    tls::WrapOptions resume = tls::WrapOptions::client("localhost");
+    resume.session = c1.object.session();
+    tls::test::feature::Endpoint c2, s2;
+    c2.object = client.wrap_bio(c2.incoming, c2.outgoing, resume);
+    s2.object = server.wrap_bio(s2.incoming, s2.outgoing, tls::WrapOptions::server());
+    EXPECT_FALSE(tls::test::feature::pump_handshake(c2, s2));
+    EXPECT_EQ(c2.object.session_reused(), s2.object.session_reused());
+    return s2.object.session_reused();
+}
+
+TEST(SessionStore, LookupRunsOnTheHandshakesThreadOnlyForAStoreThatKeepsItsDeadlines) {
+    auto keeps = std::make_shared<ScriptedStore>();
+    keeps->keeps = true;
+    EXPECT_TRUE(resume_in_memory(keeps));
+    EXPECT_EQ(keeps->get_thread(), std::this_thread::get_id());
+
+    auto unknown = std::make_shared<ScriptedStore>();
+    EXPECT_TRUE(resume_in_memory(unknown));
+    EXPECT_NE(unknown->get_thread(), std::this_thread::get_id());
+    EXPECT_NE(unknown->get_thread(), std::thread::id());
+
+    EXPECT_TRUE(tls::MemorySessionStore().keeps_deadlines());
+}
+
+TEST(SessionStore, StoreThatClaimsToKeepDeadlinesButOverrunsGetsAFullHandshakeCountedAsTimeout) {
+    auto store = std::make_shared<ScriptedStore>();
+    store->keeps = true;
+    store->stall = 150ms;
+    tls::SessionStoreOptions options = store_options();
+    options.deadline = 50ms;
+    tls::Context server = store_server(store, options);
+    tls::Context client = client_for(Kind::tls12_session_id);
+    Outcome first = connect_once(client, server);
+    ASSERT_TRUE(first.ok);
+    wait_for_puts(server, 1);
+    store->mode = ScriptedStore::Mode::stall;
+    Outcome late = connect_once(client, server, first.session);
+    ASSERT_TRUE(late.ok);
+    EXPECT_FALSE(late.server_reused) << "a value found past the deadline must not be used";
+    tls::SessionStoreStats stats = server.session_store_stats();
+    EXPECT_EQ(stats.timeouts, 1u);
+    EXPECT_EQ(stats.hits, 0u);
+    EXPECT_GE(stats.latency_p99, 150ms);
 }
 
 TEST(SessionStore, ManyConcurrentHandshakesThroughAFailingStoreAllSucceed) {
