@@ -214,7 +214,7 @@ int check_staple(SSL* ssl, const ContextState& state) noexcept {
     ASN1_GENERALIZEDTIME* next_update = nullptr;
     const int status =
         OCSP_single_get0_status(single, &reason, &revoked_at, &this_update, &next_update);
-    if (OCSP_check_validity(this_update, next_update, detail::kOcspClockSkewSeconds, -1) != 1) {
+    if (!detail::staple_window_current(this_update, next_update, SSL_get0_param(ssl))) {
         return refuse_staple(ssl, X509_V_ERR_OCSP_VERIFY_FAILED,
                              "the OCSP staple has expired or is not yet valid");
     }

@@ -5,6 +5,7 @@
 // mode, a version OpenSSL does not know, a cipher string that selects nothing).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -23,8 +24,11 @@ void set_security_level(ContextState& state, int level);
 void set_verify_mode(ContextState& state, VerifyMode mode);
 // Turning it on also raises CERT_NONE to CERT_REQUIRED, as Python's setter does.
 void set_check_hostname(ContextState& state, bool on);
-// Any X509_V_FLAG_* bits.
+// Any X509_V_FLAG_* bits. A verify time (X509_V_FLAG_USE_CHECK_TIME) is left as it is.
 void set_verify_flags(ContextState& state, VerifyFlags flags);
+
+// context_verify_time.cpp: verify as of `when` (the context's and its trust store's parameters).
+void set_verify_time(ContextState& state, std::chrono::system_clock::time_point when);
 
 // context_versions.cpp (fixed-version contexts refuse both, as in Python)
 void set_minimum_version(ContextState& state, TLSVersion version);

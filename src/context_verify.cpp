@@ -53,8 +53,10 @@ void Context::set_hostname_checks_common_name(bool on) {
 }
 
 VerifyFlags Context::verify_flags() const noexcept {
+    // A verify time is its own setting (verify_time()), not one of Python's flags.
     return static_cast<VerifyFlags>(
-        X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(state_->ctx.get())));
+        X509_VERIFY_PARAM_get_flags(SSL_CTX_get0_param(state_->ctx.get())) &
+        ~static_cast<unsigned long>(X509_V_FLAG_USE_CHECK_TIME));
 }
 
 void Context::set_verify_flags(VerifyFlags flags) {
@@ -121,8 +123,10 @@ void set_check_hostname(ContextState& state, bool on) {
 
 void set_verify_flags(ContextState& state, VerifyFlags flags) {
     X509_VERIFY_PARAM* param = SSL_CTX_get0_param(state.ctx.get());
-    const unsigned long current = X509_VERIFY_PARAM_get_flags(param);
-    const auto wanted = static_cast<unsigned long>(flags);
+    const unsigned long current = X509_VERIFY_PARAM_get_flags(param) &
+                                  ~static_cast<unsigned long>(X509_V_FLAG_USE_CHECK_TIME);
+    const auto wanted =
+        static_cast<unsigned long>(flags) & ~static_cast<unsigned long>(X509_V_FLAG_USE_CHECK_TIME);
     X509_VERIFY_PARAM_clear_flags(param, current & ~wanted);
     X509_VERIFY_PARAM_set_flags(param, wanted & ~current);
 }

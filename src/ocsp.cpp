@@ -8,6 +8,7 @@
 
 #include <array>
 #include <climits>
+#include <ctime>
 #include <string>
 
 #include "ocsp_check.hpp"
@@ -148,10 +149,35 @@ const char* staple_refusal(const OcspStaple& staple, X509* leaf, X509* issuer) n
     ASN1_GENERALIZEDTIME* this_update = nullptr;
     ASN1_GENERALIZEDTIME* next_update = nullptr;
     OCSP_single_get0_status(single, nullptr, nullptr, &this_update, &next_update);
-    const bool current =
-        OCSP_check_validity(this_update, next_update, kOcspClockSkewSeconds, -1) == 1;
-    ERR_clear_error();
+    // The server staples by its clock: a verify time is about the certificates it receives.
+    const bool current = staple_window_current(this_update, next_update, nullptr);
     return current ? nullptr : "the OCSP response has expired or is not yet valid";
+}
+
+bool staple_window_current(const ASN1_GENERALIZEDTIME* this_update,
+                           const ASN1_GENERALIZEDTIME* next_update,
+                           const X509_VERIFY_PARAM* param) noexcept {
+    if (param == nullptr ||
+        (X509_VERIFY_PARAM_get_flags(param) & X509_V_FLAG_USE_CHECK_TIME) == 0) {
+        // OCSP_check_validity takes no time: it reads the clock.
+        const bool current = OCSP_check_validity(const_cast<ASN1_GENERALIZEDTIME*>(this_update),
+                                                 const_cast<ASN1_GENERALIZEDTIME*>(next_update),
+                                                 kOcspClockSkewSeconds, -1) == 1;
+        ERR_clear_error();
+        return current;
+    }
+    // The same rules at the chosen time (RFC 6960 section 4.2.2.1). X509_cmp_time is -1 for
+    // "at or before", 1 for "after", 0 for a time it cannot read.
+    const std::time_t at = X509_VERIFY_PARAM_get_time(param);
+    std::time_t latest = at + kOcspClockSkewSeconds;
+    std::time_t earliest = at - kOcspClockSkewSeconds;
+    bool current = this_update != nullptr && X509_cmp_time(this_update, &latest) == -1;
+    if (current && next_update != nullptr) {
+        current = X509_cmp_time(next_update, &earliest) == 1 &&
+                  ASN1_TIME_compare(next_update, this_update) >= 0;
+    }
+    ERR_clear_error();
+    return current;
 }
 
 bool requires_staple(X509* cert) noexcept {

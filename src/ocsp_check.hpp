@@ -4,6 +4,7 @@
 
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include <memory>
 #include <string>
@@ -42,5 +43,12 @@ bool requires_staple(X509* cert) noexcept;
 
 // Clock skew allowed on a response's thisUpdate / nextUpdate (OCSP_check_validity's nsec).
 inline constexpr long kOcspClockSkewSeconds = 300;
+
+// Whether a response's window (thisUpdate, nextUpdate) holds the time `param` verifies at: its
+// verify time when one is set (dangerous().verify_at_time), else now, with the skew above.
+// Leaves the error queue empty.
+bool staple_window_current(const ASN1_GENERALIZEDTIME* this_update,
+                           const ASN1_GENERALIZEDTIME* next_update,
+                           const X509_VERIFY_PARAM* param) noexcept;
 
 }  // namespace tls::detail

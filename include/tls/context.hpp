@@ -221,6 +221,12 @@ class TLS_API Context {
     /// std::invalid_argument: use `dangerous().set_verify_flags`.
     void set_verify_flags(VerifyFlags flags);
 
+    /// The time certificates are verified at, when `dangerous().verify_at_time` set one;
+    /// empty (the default): the system clock at each verification.
+    std::optional<std::chrono::system_clock::time_point> verify_time() const noexcept;
+    /// Verifies at the system clock again, undoing `dangerous().verify_at_time`.
+    void verify_at_current_time();
+
     /// Python: `SSLContext.minimum_version` / `maximum_version`.
     TLSVersion minimum_version() const noexcept;
     /// Floors below TLS 1.2 (including MINIMUM_SUPPORTED) throw std::invalid_argument: use

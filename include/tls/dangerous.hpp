@@ -6,6 +6,7 @@
 // `verify_mode = CERT_NONE`, `_create_unverified_context()`). Docs: docs/security.md.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,13 @@ class TLS_API Settings {
     /// format (SSLKEYLOGFILE), so captures can be decrypted. "" turns it off.
     /// @throws std::system_error if the file cannot be opened.
     Settings& set_keylog_filename(const std::string& path);
+    /// Verifies certificates as of `when` instead of the system clock: validity periods in
+    /// handshakes (servers and clients alike), CRLs, and the window of an OCSP staple. For
+    /// reproducible tests and for devices whose clock is known to be wrong. A time in the past
+    /// accepts certificates that have expired since, possibly because their key leaked.
+    /// Whole seconds. Context::verify_at_current_time() goes back to the clock. Like the other
+    /// settings, made before the context is shared (it is not live-swappable).
+    Settings& verify_at_time(std::chrono::system_clock::time_point when);
 
   private:
     Context& context_;

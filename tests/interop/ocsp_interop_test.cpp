@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -203,9 +204,41 @@ TEST(OcspOpensslServerToTlsctxClient, ClientPolicyTable) {
                     EXPECT_EQ(e.verify_code(), row.verify_code) << e.what();
                     EXPECT_FALSE(e.verify_message().empty());
                 }
+                client.close();  // s_server exits once its one client has gone
             }
             (void)server.finish();
         }
+    }
+}
+
+TEST(OcspOpensslServerToTlsctxClient, StapleWindowIsCheckedAtTheChosenVerifyTime) {
+    // good() is valid for a day from now; as of two days from now it has expired, while the
+    // certificates (valid for years) still verify: the refusal can only come from the staple.
+    for (const bool chosen_time : {false, true}) {
+        SCOPED_TRACE(chosen_time ? "as of two days from now" : "at the clock");
+        OpensslServerOptions options;
+        options.cert = pki().leaf().cert;
+        options.key = pki().leaf().key;
+        options.cert_chain = pki().intermediate_cert();
+        options.extra_args = {"-status_file", pki().good()};
+        OpensslServer server(options);
+        tls::Context ctx = client_context(OcspPolicy::require, kVersions[0]);
+        if (chosen_time) {
+            ctx.dangerous().verify_at_time(std::chrono::system_clock::now() +
+                                           std::chrono::hours(48));
+        }
+        tls::Socket client = tls::test::feature::wrap_loopback(ctx, server.port());
+        try {
+            client.do_handshake();
+            EXPECT_FALSE(chosen_time) << "a staple expired at the chosen time was accepted";
+            (void)tls::test::fetch_status_page(client);
+        } catch (const tls::SSLCertVerificationError& e) {
+            EXPECT_TRUE(chosen_time) << e.what();
+            EXPECT_EQ(e.verify_code(), 74) << e.what();  // X509_V_ERR_OCSP_VERIFY_FAILED
+            EXPECT_TRUE(contains(e.what(), "has expired or is not yet valid")) << e.what();
+        }
+        client.close();  // s_server exits once its one client has gone
+        (void)server.finish();
     }
 }
 
