@@ -387,6 +387,14 @@ const tls::Context& server_ctx() {
     static const tls::Context ctx = tls::test::feature::server_context();
     return ctx;
 }
+const tls::Context& server_ctx_tls12() {
+    static const tls::Context ctx = [] {
+        tls::Context c = tls::test::feature::server_context();
+        c.set_maximum_version(tls::TLSVersion::TLSv1_2);
+        return c;
+    }();
+    return ctx;
+}
 const tls::Context& client_ctx() {
     static const tls::Context ctx = make_client_context();
     return ctx;
@@ -547,6 +555,33 @@ void key_update_flood(int fd, AttackNote& note) {
     half_close_and_drain(fd);
 }
 
+// After the handshake: an application-data record header claiming more than 2^14 + 256 bytes of
+// ciphertext (RFC 8446 5.2), followed by that many bytes.
+void oversized_encrypted_record(int fd, AttackNote& note) {
+    FdPeer client(fd, client_ctx(), false);
+    if (!client.handshake()) {
+        return;
+    }
+    ping(client, note);
+    const std::size_t length = 16384 + 256 + 1;
+    send_bytes(fd, std::string("\x17\x03\x03", 3) + u16(length) + std::string(length, 'x'));
+    half_close_and_drain(fd);
+}
+
+// After the handshake: one application-data record with a flipped ciphertext byte.
+void tampered_record(int fd, AttackNote& note) {
+    FdPeer client(fd, client_ctx(), false);
+    if (!client.handshake()) {
+        return;
+    }
+    ping(client, note);
+    (void)client.object().write("tampered");
+    std::string bytes = client.take_output();
+    bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 0x01);
+    send_bytes(fd, bytes);
+    half_close_and_drain(fd);
+}
+
 void warning_alert_flood(int fd, AttackNote&) {
     // user_canceled warnings (level 1, description 90) before any ClientHello.
     std::string alerts;
@@ -646,6 +681,27 @@ void server_tickets_flood(int fd, AttackNote& note) {
     ERR_clear_error();
     note.text = "sent=" + std::to_string(sent);
     server.write("data");
+    server.close_notify();
+    half_close_and_drain(fd);
+}
+
+// A TLS 1.2 server that asks for renegotiation (HelloRequest) after the first data.
+void server_renegotiation(int fd, AttackNote& note) {
+    FdPeer server(fd, server_ctx_tls12(), true);
+    if (!server.handshake()) {
+        return;
+    }
+    server.write("data");
+    note.text = SSL_renegotiate(server.ssl()) == 1 ? "hello request;" : "refused locally;";
+    ERR_clear_error();
+    (void)SSL_do_handshake(server.ssl());
+    server.flush();
+    // What the client answers: a new ClientHello (a record of some 200+ bytes: it renegotiates,
+    // as Python's clients do by default) or a no_renegotiation warning (some 30 bytes).
+    const std::string answer =
+        receive(fd, 1000ms, [](const std::string& got) { return !got.empty(); });
+    note.text +=
+        "client answered " + std::string(answer.size() > 100 ? "a ClientHello" : "an alert");
     server.close_notify();
     half_close_and_drain(fd);
 }
@@ -751,6 +807,8 @@ std::vector<Row> rows() {
         return as_records(padded_hello_message(hello_message(real_client_hello()), 65000), 16384); }), "SSLEOFError", kEofReason, kAllServers});
     r.push_back({"random_garbage", true, send_then_close([] { std::string g(4096, '\0'); for (std::size_t i = 0; i < g.size(); ++i) g[i] = static_cast<char>((i * 2654435761u) >> 13); return g; }), "SSLError", "", kAllServers});
     r.push_back({"fatal_alert_instead_of_hello", true, send_then_close([] { return record(21, 0x0301, std::string("\x02\x28", 2)); }), "SSLError", "UNEXPECTED_MESSAGE", kAllServers});
+    r.push_back({"encrypted_record_over_2_14_plus_256", true, oversized_encrypted_record, "SSLError", "", kAllServers, 0ms, 3000ms, nullptr, "echo=ping"});
+    r.push_back({"tampered_encrypted_record", true, tampered_record, "SSLError", "", kAllServers, 0ms, 3000ms, nullptr, "echo=ping"});
     r.push_back({"warning_alert_flood", true, warning_alert_flood, "SSLError", "", kAllServers});
     r.push_back({"change_cipher_spec_before_hello", true, send_then_close([] { return record(20, 0x0301, "\x01") + real_client_hello(); }), "SSLError", "", kAllServers});
     r.push_back({"application_data_before_hello", true, send_then_close([] { return record(23, 0x0301, "hello"); }), "SSLError", "", kAllServers});
@@ -770,6 +828,7 @@ std::vector<Row> rows() {
     r.push_back({"server_slowloris", false, server_slowloris, "TimeoutError", "", kAllClients, kTimeoutMin, kTimeoutMax});
     r.push_back({"server_warning_alert_flood", false, server_alert_flood, "SSLError", "", kAllClients});
     r.push_back({"server_tickets_flood", false, server_tickets_flood, "ok", "", kAllClients, 0ms, 5000ms, nullptr, "sent=500", 0, 502});
+    r.push_back({"server_renegotiation_tls12", false, server_renegotiation, "ok", "", kAllClients, 0ms, 3000ms, nullptr, "hello request;client answered a ClientHello"});
     r.push_back({"server_key_update_flood", false, server_key_update_flood, "ok", "", kAllClients, 0ms, 5000ms, nullptr, "", 2000});
     r.push_back({"server_tls_half_close", false, server_tls_half_close, "ok", "", kAllClients, 0ms, 3000ms, nullptr, "client closed"});
     r.push_back({"server_tcp_half_close_after_handshake", false, server_tcp_half_close_after_handshake, "SSLEOFError", kEofReason, kAllClients});
