@@ -44,13 +44,24 @@ int fd_read(BIO* bio, char* data, int len) noexcept {
     if (n < 0 && would_block(errno)) {
         BIO_set_retry_read(bio);
     }
+    if (n == 0 && len > 0) {
+        // Remembered for BIO_CTRL_EOF: OpenSSL 3 asks it to tell an EOF from a failed read.
+        // Without it a ragged EOF lost its reason (UNEXPECTED_EOF_WHILE_READING, which
+        // Python's socket BIO reports) and OP_IGNORE_UNEXPECTED_EOF did nothing on a Socket.
+        BIO_set_flags(bio, BIO_FLAGS_IN_EOF);
+    }
     return static_cast<int>(n);
 }
 
-long fd_ctrl(BIO*, int cmd, long, void*) noexcept {
-    // Writes go straight to the kernel, so there is nothing to flush; every other control
-    // (kTLS, MTU, ...) is unsupported, which OpenSSL treats as "not available".
-    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+long fd_ctrl(BIO* bio, int cmd, long, void*) noexcept {
+    switch (cmd) {
+        case BIO_CTRL_FLUSH:  // writes go straight to the kernel
+            return 1;
+        case BIO_CTRL_EOF:
+            return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+        default:  // kTLS, MTU, ...: unsupported, which OpenSSL treats as "not available"
+            return 0;
+    }
 }
 
 int fd_create(BIO* bio) noexcept {
