@@ -14,6 +14,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 #include "fuzz_pki.hpp"
 #include "object_driver.hpp"
@@ -74,6 +76,11 @@ struct Setup {
                 client.set_maximum_version(tls::TLSVersion::TLSv1_2);
             }
             client_hello[v] = tls::fuzz::capture(client, servers[0]).client_hello;
+            // Taking the real flight apart and putting it back together must give it unchanged,
+            // or kind-3 frames would not start from the real thing.
+            if (tls::fuzz::real_flight(client_hello[v], std::string(1, '\0')) != client_hello[v]) {
+                std::abort();
+            }
         }
     }
 };

@@ -48,8 +48,8 @@ std::string byte(unsigned v) {
 /// Every record of `wire` as a kind-0 frame.
 std::string record_frames(std::string_view wire) {
     std::string out;
-    for (const auto& [type, body] : tls::fuzz::split_records(wire)) {
-        out += frame(FrameKind::record, byte(type) + body);
+    for (const tls::fuzz::Record& r : tls::fuzz::split_records(wire)) {
+        out += frame(FrameKind::record, byte(r.type) + r.body);
     }
     return out;
 }

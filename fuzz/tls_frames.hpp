@@ -90,27 +90,36 @@ inline std::string frame(FrameKind kind, std::string_view data) {
 
 /// A TLS record with `body`, its header's length field `length` (the real one by default).
 inline std::string record(std::uint8_t content_type, std::string_view body,
-                          std::optional<std::uint16_t> length = std::nullopt) {
+                          std::optional<std::uint16_t> length = std::nullopt,
+                          std::uint16_t version = 0x0303) {
     std::string out;
     put_u8(out, content_type);
-    put_u16(out, 0x0303);
+    put_u16(out, version);
     put_u16(out, length ? *length : static_cast<unsigned>(body.size()));
     out.append(body);
     return out;
 }
 
-/// The records of `wire` as (content type, body); a cut-off last record is dropped.
-inline std::vector<std::pair<std::uint8_t, std::string>> split_records(std::string_view wire) {
-    std::vector<std::pair<std::uint8_t, std::string>> out;
+struct Record {
+    std::uint8_t type = 0;
+    std::uint16_t version = 0;  // a first ClientHello's says TLS 1.0 (0x0301)
+    std::string body;
+};
+
+/// The records of `wire`; a cut-off last record is dropped.
+inline std::vector<Record> split_records(std::string_view wire) {
+    std::vector<Record> out;
     Reader r(wire);
     while (r.size() >= 5) {
-        const std::uint8_t type = r.u8();
-        r.u16();
+        Record rec;
+        rec.type = r.u8();
+        rec.version = r.u16();
         const std::uint16_t len = r.u16();
         if (r.size() < len) {
             break;
         }
-        out.emplace_back(type, std::string(r.take(len)));
+        rec.body = std::string(r.take(len));
+        out.push_back(std::move(rec));
     }
     return out;
 }
@@ -192,14 +201,14 @@ inline void edit_extensions(HelloMessage& m, Reader& edits) {
 }
 
 /// Handshake-layer bytes cut into records of `size` bytes each (0 = one record).
-inline std::string as_records(std::string_view handshake, std::size_t size) {
+inline std::string as_records(std::string_view handshake, std::size_t size, std::uint16_t version) {
     std::string out;
     if (size == 0) {
         size = 16384;
     }
     do {
         const std::string_view part = handshake.substr(0, size);
-        out += record(22, part);
+        out += record(22, part, std::nullopt, version);
         handshake.remove_prefix(part.size());
     } while (!handshake.empty());
     return out;
@@ -212,11 +221,11 @@ inline std::string real_flight(std::string_view flight, std::string_view data) {
     Reader r(data);
     const std::size_t record_size = r.u8();
     const auto records = split_records(flight);
-    if (records.empty() || records.front().first != 22) {
+    if (records.empty() || records.front().type != 22) {
         return std::string(flight);
     }
     // The first record holds the hello (and, in TLS 1.2, the messages after it).
-    const std::string& first = records.front().second;
+    const std::string& first = records.front().body;
     if (first.size() < 4) {
         return std::string(flight);
     }
@@ -232,9 +241,9 @@ inline std::string real_flight(std::string_view flight, std::string_view data) {
     if (hello_len < first.size()) {
         handshake += first.substr(hello_len);
     }
-    std::string out = as_records(handshake, record_size);
+    std::string out = as_records(handshake, record_size, records.front().version);
     for (std::size_t i = 1; i < records.size(); ++i) {
-        out += record(records[i].first, records[i].second);
+        out += record(records[i].type, records[i].body, std::nullopt, records[i].version);
     }
     return out;
 }
