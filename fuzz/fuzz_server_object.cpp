@@ -10,7 +10,8 @@
 //   0x10  the server is limited to TLS 1.2
 //   0x80  the real ClientHello arrives, unchanged, before the first frame
 // Every input starts a new server Object on one of a few contexts made at start; anything but an
-// error code from the Object (an exception, a crash, a sanitizer report) is a finding.
+// error code from the Object (an exception, a crash, a sanitizer report) is a finding. The
+// messages exchanged and the error reached count as coverage (object_driver.hpp, state).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +31,7 @@ tls::Context make_server(unsigned config) {
     tls::Context ctx(tls::Protocol::PROTOCOL_TLS_SERVER);
     ctx.load_cert_chain_pem(pki.localhost.cert_chain_pem(), pki.localhost.private_key_pem());
     ctx.set_alpn_protocols({"h2", "http/1.1"});
+    ctx.set_msg_callback(tls::fuzz::state::message_callback());
     if ((config & 0x02) != 0) {
         ctx.load_verify_cadata(pki.root.cert_pem());
         ctx.set_verify_mode(tls::VerifyMode::CERT_OPTIONAL);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -12,6 +13,50 @@
 #include "tls_frames.hpp"
 
 namespace tls::fuzz {
+
+/// Coverage of OpenSSL's state machine, which is not instrumented (only tlsctx is): libFuzzer
+/// counts the bytes of the __libfuzzer_extra_counters section as extra features, so an input is
+/// kept when it makes a new pair of consecutive TLS messages (direction, content type, handshake
+/// type, alert) or ends in a new OpenSSL error reason or verify code.
+namespace state {
+__attribute__((section("__libfuzzer_extra_counters"))) static std::uint8_t counters[1 << 14];
+inline std::uint32_t previous = 0;
+
+inline void hit(std::uint32_t key) {
+    const std::uint32_t h = (previous * 0x9e3779b1U) ^ (key * 0x85ebca6bU);
+    std::uint8_t& c = counters[(h ^ (h >> 15)) % sizeof counters];
+    if (c != 0xff) {
+        ++c;
+    }
+    previous = key;
+}
+
+/// For Context::set_msg_callback on every context of a target.
+inline MessageCallback message_callback() {
+    return [](const TlsMessage& m) {
+        if (m.content_type == 256) {
+            return;  // record headers: the records themselves come next
+        }
+        std::uint32_t key =
+            (m.outgoing ? 1U : 0U) | (static_cast<std::uint32_t>(m.content_type) << 1);
+        if (m.content_type == 22 && m.size > 0) {
+            key |= static_cast<std::uint32_t>(m.data[0]) << 10;
+        }
+        if (m.alert_description) {
+            key |= static_cast<std::uint32_t>(*m.alert_description) << 18;
+        }
+        hit(key);
+    };
+}
+
+inline void error(const ErrorInfo& e) {
+    std::uint32_t key = 0x5a5a5a5aU ^ static_cast<std::uint32_t>(e.verify_code);
+    for (const char c : e.library + "/" + e.reason) {
+        key = key * 31 + static_cast<unsigned char>(c);
+    }
+    hit(key);
+}
+}  // namespace state
 
 inline bool is_want(std::error_code ec) {
     return ec == SSLErrc::want_read || ec == SSLErrc::want_write;
@@ -48,6 +93,7 @@ inline Flights capture(const Context& client_ctx, const Context& server_ctx,
 /// before the first frame. What `obj` writes is thrown away. Stops at the first real error.
 inline void feed(Object& obj, MemoryBIO& in, MemoryBIO& out, Reader& r, std::string_view prefix,
                  std::string_view flight) {
+    state::previous = 0;
     std::error_code ec;
     obj.do_handshake(ec);
     out.read();
@@ -68,6 +114,9 @@ inline void feed(Object& obj, MemoryBIO& in, MemoryBIO& out, Reader& r, std::str
             (void)obj.read(buf, sizeof buf, ec);
         }
         out.read();
+    }
+    if (ec && !is_want(ec)) {
+        state::error(obj.last_error());
     }
     if (obj.handshake_done()) {
         (void)obj.getpeercert();

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target of a TLSCTX_FUZZ=ON tree (default build/asan; FUZZ_BUILD=dir picks
-# another) for SECONDS each (default 20), one after the other, each on a fresh copy of its seeds
-# (fuzz/corpus/<target>/). Prints one line per target:
+# scripts/fuzz.sh [SECONDS [TARGET...]]
+# Runs the libFuzzer targets of a TLSCTX_FUZZ=ON tree (default build/asan; FUZZ_BUILD=dir picks
+# another; build them first: cmake --build build/asan --target tlsctx_fuzz), all of them or the
+# ones named, for SECONDS each (default 20), one after the other, each on a fresh copy of its
+# seeds (fuzz/corpus/<target>/). Prints one line per target:
 #   fuzz <target>: <execs> execs, <cov> coverage, <features> ft, 0 crashes
 # and fails at the first crash, leak, sanitizer report or timeout, leaving the reproducer in
 # build/fuzz-artifacts/ (replay it: build/asan/fuzz/<target> build/fuzz-artifacts/<file>).
@@ -14,7 +16,11 @@ artifacts=build/fuzz-artifacts
 work=build/fuzz-corpus
 mkdir -p "$artifacts"
 
-targets=$(find "$build/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x -printf '%f\n' | sort)
+if [[ $# -gt 1 ]]; then
+  targets="${*:2}"
+else
+  targets=$(find "$build/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x -printf '%f\n' | sort)
+fi
 if [[ -z "$targets" ]]; then
   echo "fuzz.sh: no fuzz targets in $build/fuzz (configure with -DTLSCTX_FUZZ=ON)" >&2
   exit 1
