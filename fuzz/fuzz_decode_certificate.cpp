@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "openssl_state.hpp"
 #include "tls/tls.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,7 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     tls::CertificateInfo info;
     try {
         info = tls::decode_certificate(input);
-    } catch (const tls::SSLError&) {
+    } catch (const tls::SSLError& e) {
+        // Where OpenSSL's (uninstrumented) decoder gave up, as a feature.
+        tls::fuzz::state::previous = 0;
+        tls::fuzz::state::text(e.library() + "/" + e.reason());
         return 0;
     } catch (const std::invalid_argument&) {
         return 0;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "openssl_state.hpp"
 #include "tls/tls.hpp"
 #include "tls_frames.hpp"
 
@@ -36,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)ctx.get_ca_certs_der();
             (void)ctx.cert_store_stats();
         }
-    } catch (const tls::SSLError&) {
+    } catch (const tls::SSLError& e) {
+        // Where OpenSSL's (uninstrumented) decoders gave up, as a feature.
+        tls::fuzz::state::previous = mode;
+        tls::fuzz::state::text(e.library() + "/" + e.reason());
     } catch (const std::invalid_argument&) {
     }
     return 0;

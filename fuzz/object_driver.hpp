@@ -9,54 +9,11 @@
 #include <string_view>
 #include <system_error>
 
+#include "openssl_state.hpp"
 #include "tls/tls.hpp"
 #include "tls_frames.hpp"
 
 namespace tls::fuzz {
-
-/// Coverage of OpenSSL's state machine, which is not instrumented (only tlsctx is): libFuzzer
-/// counts the bytes of the __libfuzzer_extra_counters section as extra features, so an input is
-/// kept when it makes a new pair of consecutive TLS messages (direction, content type, handshake
-/// type, alert) or ends in a new OpenSSL error reason or verify code.
-namespace state {
-__attribute__((section("__libfuzzer_extra_counters"))) static std::uint8_t counters[1 << 14];
-inline std::uint32_t previous = 0;
-
-inline void hit(std::uint32_t key) {
-    const std::uint32_t h = (previous * 0x9e3779b1U) ^ (key * 0x85ebca6bU);
-    std::uint8_t& c = counters[(h ^ (h >> 15)) % sizeof counters];
-    if (c != 0xff) {
-        ++c;
-    }
-    previous = key;
-}
-
-/// For Context::set_msg_callback on every context of a target.
-inline MessageCallback message_callback() {
-    return [](const TlsMessage& m) {
-        if (m.content_type == 256) {
-            return;  // record headers: the records themselves come next
-        }
-        std::uint32_t key =
-            (m.outgoing ? 1U : 0U) | (static_cast<std::uint32_t>(m.content_type) << 1);
-        if (m.content_type == 22 && m.size > 0) {
-            key |= static_cast<std::uint32_t>(m.data[0]) << 10;
-        }
-        if (m.alert_description) {
-            key |= static_cast<std::uint32_t>(*m.alert_description) << 18;
-        }
-        hit(key);
-    };
-}
-
-inline void error(const ErrorInfo& e) {
-    std::uint32_t key = 0x5a5a5a5aU ^ static_cast<std::uint32_t>(e.verify_code);
-    for (const char c : e.library + "/" + e.reason) {
-        key = key * 31 + static_cast<unsigned char>(c);
-    }
-    hit(key);
-}
-}  // namespace state
 
 inline bool is_want(std::error_code ec) {
     return ec == SSLErrc::want_read || ec == SSLErrc::want_write;
