@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages tlsctx needs, and only those that are missing.
 #   scripts/install-deps.sh build   # compiler, CMake, OpenSSL, CLI11, nlohmann-json (the demo)
-#   scripts/install-deps.sh test    # + GoogleTest, clang with its sanitizer runtimes, clang-tidy,
-#                                   #   the interop peers, what building OpenSSL 3.5 takes
-#                                   #   (the test suite); libasio-dev and libboost-dev bring
-#                                   #   the Asio and Beast examples and tests
+#   scripts/install-deps.sh test    # + GoogleTest, clang with its sanitizer and libFuzzer
+#                                   #   runtimes, clang-tidy, the interop peers, what building
+#                                   #   OpenSSL 3.5 takes (the test suite); libasio-dev and
+#                                   #   libboost-dev bring the Asio and Beast examples and tests
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
