@@ -217,8 +217,8 @@ GetOutcome fetch_on_worker(SessionStoreBinding& binding, const Bytes& key, Bytes
 }
 
 GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
-    return binding.lookup_here ? fetch_here(binding, key, value)
-                               : fetch_on_worker(binding, key, value);
+    return binding.calls_here ? fetch_here(binding, key, value)
+                              : fetch_on_worker(binding, key, value);
 }
 
 // What is sealed: the SNI name the client sent (OpenSSL keeps it in the session only when an
@@ -313,6 +313,15 @@ int new_session(SSL* ssl, SSL_SESSION* session) noexcept {
         std::shared_ptr<StoreCounters> counters = binding->counters;
         const auto ttl = binding->ttl;
         const auto deadline = binding->options.deadline;
+        if (binding->calls_here) {
+            // Stored before the ticket or the Finished that carries its id leaves: a client
+            // that reconnects at once to another process of the fleet finds it there. (From
+            // a worker, a lookup on the handshake's thread often outran the put.)
+            std::error_code ec;
+            guarded(ec, [&] { store->put(key, sealed, ttl, deadline, ec); });
+            ++(ec ? counters->errors : counters->puts);
+            return 0;
+        }
         const bool queued = binding->workers.post(
             [store, counters, key = std::move(key), sealed = std::move(sealed), ttl, deadline] {
                 std::error_code ec;
@@ -445,7 +454,7 @@ SessionStoreBinding::SessionStoreBinding(std::shared_ptr<SessionStore> store_,
     : store(std::move(store_)),
       options(std::move(options_)),
       ttl(ttl_),
-      lookup_here(store->keeps_deadlines()),
+      calls_here(store->keeps_deadlines()),
       workers(kWorkerThreads, kMaxQueuedCalls) {}
 
 SessionStoreBinding::~SessionStoreBinding() {

@@ -77,7 +77,8 @@ struct SessionStoreBinding {
     std::shared_ptr<SessionStore> store;
     SessionStoreOptions options;
     std::chrono::seconds ttl;
-    bool lookup_here;  // the store keeps its deadlines: get() runs on the handshake's thread
+    bool
+        calls_here;  // the store keeps its deadlines: get() and put() run on the handshake's thread
     std::shared_ptr<StoreCounters> counters = std::make_shared<StoreCounters>();
     StoreWorkers workers;
 };

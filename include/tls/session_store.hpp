@@ -48,18 +48,20 @@ class TLS_API SessionStore {
     /// What the store is, for logs and stats: "memory", "redis://127.0.0.1:6379", ...
     virtual std::string describe() const = 0;
     /// True when every call is sure to return by its deadline (no blocking step without a
-    /// timeout: a name lookup, a lock held across I/O). The server then calls get() on the
-    /// handshake's thread, which saves two thread hand-offs per lookup (docs/fleet.md measures
-    /// them); otherwise a worker thread makes the call and the handshake waits for it at most
-    /// the deadline. Default: false.
+    /// timeout: a name lookup, a lock held across I/O). The server then calls get() and put()
+    /// on the handshake's thread: a lookup saves two thread hand-offs (docs/fleet.md measures
+    /// them), and a session is in the store before the client can come back for it. Otherwise
+    /// worker threads make the calls: the handshake waits at most the deadline for a get() and
+    /// not at all for a put(). Default: false.
     virtual bool keeps_deadlines() const noexcept;
 };
 
 /// How a server uses its SessionStore (Context::set_session_store).
 struct SessionStoreOptions {
     /// The longest a handshake waits for a lookup; past it, that connection gets a full
-    /// handshake (counted in SessionStoreStats::timeouts). Stores are written to in the
-    /// background and never delay a handshake.
+    /// handshake (counted in SessionStoreStats::timeouts). A put, on the handshake's thread
+    /// for a store that keeps_deadlines(), is bounded by it too; other stores are written to
+    /// in the background.
     std::chrono::milliseconds deadline{50};
     /// How long a stored session lives in the store; default: the context's session timeout.
     std::optional<std::chrono::seconds> ttl;
