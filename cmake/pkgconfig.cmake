@@ -9,6 +9,7 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 else()
   # Relative to ${pcfiledir}: `cmake --install --prefix DIR` may choose another prefix.
   file(RELATIVE_PATH up "/root/${pc_dir}" "/root")
+  string(REGEX REPLACE "/$" "" up "${up}")
   set(TLSCTX_PC_PREFIX "\${pcfiledir}/${up}")
 endif()
 foreach(kind LIBDIR INCLUDEDIR)

@@ -110,7 +110,7 @@ for backend in redis memcached; do
 done
 # The same consumer built by hand from tlsctx.pc. The archive needs OpenSSL on the link line,
 # which --static brings.
-pc_consumer() {  # pc_consumer PREFIX OUTPUT [pkg-config args...]: compiles tests/packaging/consumer.cpp
+pc_consumer() {  # pc_consumer PREFIX OUTPUT [pkg-config args...]: builds consumer.cpp
   local prefix=$1 output=$2 flags
   shift 2
   flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@" --cflags --libs tlsctx)
