@@ -1,7 +1,8 @@
 // pprint.pformat() with its defaults (indent=1, width=80, sort_dicts=True, compact=False), as
-// Python 3.8-3.13 lay text out: a value is written as its repr() when that fits in what is left
-// of the line, else a container is broken one element per line and a str is split into adjacent
-// literals at line ends and word ends. Widths count code points, as len() does.
+// Python 3.11 lays text out (the version the tests compare with): a value is written as its repr()
+// when that fits in what is left of the line, else a container is broken one element per line and a
+// str is split into adjacent literals at line ends and word ends. Widths count code points, as
+// len() does.
 #include <string>
 #include <vector>
 

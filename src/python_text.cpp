@@ -146,12 +146,9 @@ std::string repr_str(std::string_view utf8) {
             out += "\\n";
         } else if (cp == U'\r') {
             out += "\\r";
-        } else if (cp < 0x20 || cp == 0x7F) {
-            out += "\\x";
-            append_hex(out, cp, 2);
-        } else if (cp < 0x7F || is_printable(cp)) {
+        } else if ((cp >= 0x20 && cp < 0x7F) || is_printable(cp)) {
             append_utf8(out, cp);
-        } else if (cp <= 0xFF) {
+        } else if (cp <= 0xFF) {  // C0 controls, DEL and the non-printable part of Latin-1
             out += "\\x";
             append_hex(out, cp, 2);
         } else if (cp <= 0xFFFF) {
