@@ -6,6 +6,7 @@
 #include "tls/printing.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "support/peers.hpp"
@@ -25,11 +27,12 @@ namespace {
 
 using nlohmann::ordered_json;
 
-// The oracle. "certs PATH...": ssl._ssl._test_decode_cert(PATH) for each path. "values JSON":
-// each element of the JSON array, with arrays turned into tuples (Python's getpeercert() and
-// cipher() hold tuples) except where {"$list": [...]} asks for a list. "ciphers STRING":
-// get_ciphers() after set_ciphers(STRING), then each of its dicts. Each value comes back as its
-// pprint.pformat() and json.dumps() text.
+// The oracle. "certs PATH...": ssl._ssl._test_decode_cert(PATH) for each path. "values FILE":
+// each element of the JSON array in FILE, with arrays turned into tuples (Python's getpeercert()
+// and cipher() hold tuples) except where {"$list": [...]} asks for a list, and {"$str": HEX} for
+// the str that surrogateescape decodes from those bytes (so any bytes can be sent). "ciphers
+// STRING": get_ciphers() after set_ciphers(STRING), then each of its dicts. Each value comes back
+// as its pprint.pformat() and json.dumps() text.
 constexpr const char* kOracle = R"PY(
 import json, pprint, ssl, sys
 
@@ -38,6 +41,8 @@ def python_value(x):
         return tuple(python_value(i) for i in x)
     if isinstance(x, dict) and list(x) == ["$list"]:
         return [python_value(i) for i in x["$list"]]
+    if isinstance(x, dict) and list(x) == ["$str"]:
+        return bytes.fromhex(x["$str"]).decode("utf-8", "surrogateescape")
     if isinstance(x, dict):
         return {k: python_value(v) for k, v in x.items()}
     return x
@@ -46,7 +51,8 @@ mode = sys.argv[1]
 if mode == "certs":
     values = [ssl._ssl._test_decode_cert(p) for p in sys.argv[2:]]
 elif mode == "values":
-    values = [python_value(v) for v in json.loads(sys.argv[2])]
+    with open(sys.argv[2], encoding="ascii") as f:
+        values = [python_value(v) for v in json.load(f)]
 else:
     c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     c.set_ciphers(sys.argv[2])
@@ -69,14 +75,52 @@ std::vector<PythonText> ask_python(const std::vector<std::string>& args) {
     return out;
 }
 
+// The oracle's "values" mode for `values` (a JSON array), through a temporary file.
+std::vector<PythonText> ask_python_values(const ordered_json& values) {
+    std::string path =
+        (std::filesystem::temp_directory_path() / "tlsctx-print-values-XXXXXX").string();
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "mkstemp");
+    }
+    ::close(fd);
+    std::ofstream(path) << values.dump();
+    try {
+        std::vector<PythonText> out = ask_python({"values", path});
+        std::filesystem::remove(path);
+        return out;
+    } catch (...) {
+        std::filesystem::remove(path);
+        throw;
+    }
+}
+
 // What the oracle's "values" mode turns back into Python's getpeercert() dict: the test's own
 // spelling of that shape, so that Python, not the library, decides how it prints.
+ordered_json str_shape(const std::string& s) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (const char c : s) {
+        hex += kDigits[static_cast<unsigned char>(c) >> 4U];
+        hex += kDigits[static_cast<unsigned char>(c) & 0xFU];
+    }
+    return {{"$str", hex}};
+}
+
+ordered_json strings_shape(const std::vector<std::string>& strings) {
+    ordered_json out = ordered_json::array();
+    for (const std::string& s : strings) {
+        out.push_back(str_shape(s));
+    }
+    return out;
+}
+
 ordered_json name_shape(const tls::DistinguishedName& name) {
     ordered_json out = ordered_json::array();
     for (const tls::RelativeDistinguishedName& rdn : name) {
         ordered_json attributes = ordered_json::array();
         for (const tls::NameAttribute& attribute : rdn) {
-            attributes.push_back({attribute.first, attribute.second});
+            attributes.push_back({str_shape(attribute.first), str_shape(attribute.second)});
         }
         out.push_back(attributes);
     }
@@ -91,25 +135,26 @@ ordered_json certificate_shape(const tls::CertificateInfo& cert) {
     out["subject"] = name_shape(cert.subject);
     out["issuer"] = name_shape(cert.issuer);
     out["version"] = cert.version;
-    out["serialNumber"] = cert.serial_number;
-    out["notBefore"] = cert.not_before;
-    out["notAfter"] = cert.not_after;
+    out["serialNumber"] = str_shape(cert.serial_number);
+    out["notBefore"] = str_shape(cert.not_before);
+    out["notAfter"] = str_shape(cert.not_after);
     if (!cert.subject_alt_name.empty()) {
         ordered_json names = ordered_json::array();
         for (const tls::GeneralName& name : cert.subject_alt_name) {
-            names.push_back({name.type, name.type == "DirName" ? name_shape(name.directory_name)
-                                                               : ordered_json(name.value)});
+            names.push_back({str_shape(name.type), name.type == "DirName"
+                                                       ? name_shape(name.directory_name)
+                                                       : str_shape(name.value)});
         }
         out["subjectAltName"] = names;
     }
     if (!cert.ocsp.empty()) {
-        out["OCSP"] = cert.ocsp;
+        out["OCSP"] = strings_shape(cert.ocsp);
     }
     if (!cert.ca_issuers.empty()) {
-        out["caIssuers"] = cert.ca_issuers;
+        out["caIssuers"] = strings_shape(cert.ca_issuers);
     }
     if (!cert.crl_distribution_points.empty()) {
-        out["crlDistributionPoints"] = cert.crl_distribution_points;
+        out["crlDistributionPoints"] = strings_shape(cert.crl_distribution_points);
     }
     return out;
 }
@@ -228,6 +273,11 @@ std::vector<tls::CertificateInfo> tricky_certificates() {
         "",
         " leading and trailing spaces ",
         "   ",
+        // Not UTF-8: a stray byte, a truncated sequence, an encoded surrogate, an overlong form.
+        "bad \xFF\xFE byte",
+        "cut \xE2\x82",
+        "\xED\xA0\x80 surrogate",
+        "\xC0\xAF overlong",
         std::string(95, 'x'),  // one long word: cannot be split
         "http://ocsp.example.com/a/very/long/path/that/does/not/contain/any/space/at/all/x",
     };
@@ -286,7 +336,7 @@ TEST(Printing, TrickyCertificateValuesPrintAsPythonPrintsThem) {
     for (const tls::CertificateInfo& cert : certs) {
         shapes.push_back(certificate_shape(cert));
     }
-    const std::vector<PythonText> python = ask_python({"values", shapes.dump()});
+    const std::vector<PythonText> python = ask_python_values(shapes);
     ASSERT_EQ(python.size(), certs.size());
     for (std::size_t i = 0; i < certs.size(); ++i) {
         expect_prints_as_python(certs[i], python[i], "value #" + std::to_string(i));
@@ -296,7 +346,7 @@ TEST(Printing, TrickyCertificateValuesPrintAsPythonPrintsThem) {
     for (std::size_t i = 0; i < 3; ++i) {
         list["$list"].push_back(shapes[i]);
     }
-    const std::vector<PythonText> as_list = ask_python({"values", ordered_json({list}).dump()});
+    const std::vector<PythonText> as_list = ask_python_values(ordered_json({list}));
     ASSERT_EQ(as_list.size(), 1U);
     const std::vector<tls::CertificateInfo> three(certs.begin(), certs.begin() + 3);
     EXPECT_EQ(tls::to_string(three), as_list[0].pformat);
@@ -317,7 +367,7 @@ TEST(Printing, CipherTuplesPrintAsPythonPrintsThem) {
         shared.push_back({c.name, c.protocol, c.secret_bits});
     }
     shapes.push_back({{"$list", shared}});  // shared_ciphers(): a list of these tuples
-    const std::vector<PythonText> python = ask_python({"values", shapes.dump()});
+    const std::vector<PythonText> python = ask_python_values(shapes);
     ASSERT_EQ(python.size(), ciphers.size() + 1);
     for (std::size_t i = 0; i < ciphers.size(); ++i) {
         EXPECT_EQ(tls::to_string(ciphers[i]), python[i].pformat);
