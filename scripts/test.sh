@@ -98,7 +98,7 @@ python3 bench/run.py --build build/gcc --quick
 python3 bench/matrix.py --build build/gcc --build build/openssl-3.5 --quick
 stage "bench --quick: ran"
 
-echo "== packaging: find_package(tlsctx) from an installed tree"
+echo "== packaging: find_package(tlsctx) and pkg-config tlsctx from an installed tree"
 rm -rf build/pkg-install build/pkg-consumer
 cmake --install build/gcc --prefix build/pkg-install >/dev/null
 cmake -S tests/packaging -B build/pkg-consumer -G Ninja \
@@ -108,7 +108,18 @@ build/pkg-consumer/consumer
 for backend in redis memcached; do
   if [[ -x build/pkg-consumer/consumer_$backend ]]; then build/pkg-consumer/consumer_$backend; fi
 done
-stage "packaging: passed"
+# The same consumer built by hand from tlsctx.pc. The archive needs OpenSSL on the link line,
+# which --static brings.
+pc_consumer() {  # pc_consumer PREFIX OUTPUT [pkg-config args...]: builds consumer.cpp
+  local prefix=$1 output=$2 flags
+  shift 2
+  flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@" --cflags --libs tlsctx)
+  # shellcheck disable=SC2086 # the flags are words
+  c++ -std=c++17 tests/packaging/consumer.cpp -o "$output" $flags
+}
+pc_consumer "$root/build/pkg-install" build/pkg-consumer/consumer_pc_static --static
+build/pkg-consumer/consumer_pc_static
+stage "packaging: find_package and pkg-config --static consumers passed"
 
 echo "== shared library (BUILD_SHARED_LIBS=ON): the demo links libtlsctx.so"
 build build/shared g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=ON \
@@ -122,7 +133,12 @@ for backend in redis memcached; do
   fi
 done
 tests/store/check_links.sh build/shared/libtlsctx.so "${backends[@]}"
-stage "shared library: demo passed"
+# Its tlsctx.pc: `pkg-config --cflags --libs tlsctx` alone links a program against the .so.
+rm -rf build/pkg-install-shared
+cmake --install build/shared --prefix build/pkg-install-shared >/dev/null
+pc_consumer "$root/build/pkg-install-shared" build/pkg-consumer/consumer_pc_shared
+LD_LIBRARY_PATH="$root/build/pkg-install-shared/lib" build/pkg-consumer/consumer_pc_shared
+stage "shared library: demo and pkg-config consumer passed"
 
 echo "== clang-tidy: the library (src/) with the repository's .clang-tidy"
 scripts/tidy.sh

@@ -21,6 +21,7 @@
 #include "tls/net.hpp"
 #include "tls/object.hpp"
 #include "tls/ocsp.hpp"
+#include "tls/printing.hpp"
 #include "tls/session.hpp"
 #include "tls/session_store.hpp"
 #include "tls/socket.hpp"

@@ -275,6 +275,21 @@ TEST(TlsctxTool, DecodeCertPrintsWhatPythonTestDecodeCertPrints) {
     EXPECT_EQ(tool.out, python.out);
 }
 
+TEST(TlsctxTool, DecodeCertPprintPrintsWhatPythonPprintPrints) {
+    TempDir dir;
+    tls::pki::CertificateAuthority ca;
+    ServerFiles files = write_pki(dir, ca, {"localhost", "127.0.0.1", "::1"}, "leaf");
+    ProcessResult tool = run({kTool, "decode-cert", "--pprint", files.chain});
+    ASSERT_EQ(tool.exit_code, 0) << describe(tool);
+    ProcessResult python =
+        run({"python3", "-c",
+             "import pprint, ssl, sys\npprint.pprint(ssl._ssl._test_decode_cert(sys.argv[1]))\n",
+             files.chain});
+    ASSERT_EQ(python.exit_code, 0) << describe(python);
+    EXPECT_EQ(tool.out, python.out);
+    EXPECT_NE(tool.out.find("\n 'subjectAltName': "), std::string::npos) << tool.out;
+}
+
 TEST(TlsctxTool, VerifyTakesAnEmptyIntermediatesFileAsNoIntermediates) {
     TempDir dir;
     tls::pki::CertificateAuthority root;

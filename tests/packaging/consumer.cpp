@@ -12,7 +12,10 @@ int main() {
     tls::Context ctx;
     const bool secure = ctx.verify_mode() == tls::CERT_REQUIRED && ctx.check_hostname() &&
                         ctx.minimum_version() == tls::TLSVersion::TLSv1_2;
+    // The printing functions are exported too (the Python comparison is in the unit tests).
+    const tls::CipherDescription cipher{"TLS_AES_256_GCM_SHA384", "TLSv1.3", 256};
+    const bool prints = tls::to_json(cipher) == R"(["TLS_AES_256_GCM_SHA384", "TLSv1.3", 256])";
     std::cout << "tlsctx consumer: " << tls::openssl_version()
-              << (secure ? ", secure defaults" : ", INSECURE defaults") << "\n";
-    return secure ? 0 : 1;
+              << (secure ? ", secure defaults" : ", INSECURE defaults") << ", " << cipher << "\n";
+    return secure && prints ? 0 : 1;
 }

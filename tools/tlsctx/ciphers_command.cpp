@@ -8,8 +8,8 @@
 
 #include "tls/context.hpp"
 #include "tls/dangerous.hpp"
+#include "tls/printing.hpp"
 #include "tlsctx/commands.hpp"
-#include "tlsctx/json_shapes.hpp"
 
 namespace tlsctx_tool {
 namespace {
@@ -37,12 +37,8 @@ void run_ciphers(const CiphersOptions& options) {
     std::vector<tls::CipherInfo> ciphers = context.get_ciphers();
 
     if (options.json) {
-        nlohmann::ordered_json out = nlohmann::ordered_json::array();
-        for (const tls::CipherInfo& cipher : ciphers) {
-            out.push_back(cipher_info_to_json(cipher));
-        }
         // Byte for byte what json.dumps(ctx.get_ciphers()) prints.
-        std::cout << dumps_like_python(out) << '\n';
+        std::cout << tls::to_json(ciphers) << '\n';
         return;
     }
     for (const tls::CipherInfo& cipher : ciphers) {

@@ -58,8 +58,6 @@ void print_exception(const std::exception& e, std::ostream& out);
 /// The exit status for an exception: 2 for std::invalid_argument (a bad option value), else 1.
 int exit_code_for(const std::exception& e);
 
-/// Python's `SSLContext.get_ciphers()` dict, keys in Python's order.
-nlohmann::ordered_json cipher_info_to_json(const tls::CipherInfo& info);
 /// Python's `SSLSocket.cipher()` as {"name", "protocol", "secret_bits"}.
 nlohmann::ordered_json cipher_description_to_json(const tls::CipherDescription& cipher);
 /// `value` as JSON text (`indent` < 0: one line); strings that are not UTF-8 get U+FFFD.

@@ -176,25 +176,6 @@ int exit_code_for(const std::exception& e) {
     return kExitFailure;
 }
 
-nlohmann::ordered_json cipher_info_to_json(const tls::CipherInfo& info) {
-    auto optional = [](const std::optional<std::string>& value) {
-        return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-    };
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    out["id"] = info.id;
-    out["name"] = info.name;
-    out["protocol"] = info.protocol;
-    out["description"] = info.description;
-    out["strength_bits"] = info.strength_bits;
-    out["alg_bits"] = info.alg_bits;
-    out["aead"] = info.aead;
-    out["symmetric"] = optional(info.symmetric);
-    out["digest"] = optional(info.digest);
-    out["kea"] = optional(info.kea);
-    out["auth"] = optional(info.auth);
-    return out;
-}
-
 nlohmann::ordered_json cipher_description_to_json(const tls::CipherDescription& cipher) {
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
     out["name"] = cipher.name;

@@ -16,6 +16,7 @@
 #include "tls/client_session_cache.hpp"
 #include "tls/context.hpp"
 #include "tls/dangerous.hpp"
+#include "tls/printing.hpp"
 #include "tls/socket.hpp"
 #include "tlsctx/commands.hpp"
 #include "tlsctx/json_shapes.hpp"
@@ -123,10 +124,9 @@ void print_human(const HostPort& target, const tls::Socket& socket, bool verifie
                          : std::string("(none)"))
               << "\n";
     std::optional<tls::CertificateInfo> peer = socket.getpeercert();
+    // As pprint.pprint(ssl_sock.getpeercert()) shows it in Python's client example.
     std::cout << "peer certificate (getpeercert()):\n"
-              << (peer ? json_one_key_per_line(certificate_to_ordered_json(*peer))
-                       : "null (none sent)")
-              << "\n";
+              << (peer ? tls::to_string(*peer) : "None (none sent)") << "\n";
     if (response) {
         std::cout << "response (" << response->size() << " bytes):\n" << *response;
         if (!response->empty() && response->back() != '\n') {

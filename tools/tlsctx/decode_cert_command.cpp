@@ -1,5 +1,5 @@
 // `tlsctx decode-cert FILE`: a certificate file (PEM or DER) as Python's
-// ssl._ssl._test_decode_cert(FILE) dict.
+// ssl._ssl._test_decode_cert(FILE) dict, in JSON or as pprint prints it.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tls/certificate.hpp"
+#include "tls/printing.hpp"
 #include "tlsctx/commands.hpp"
 #include "tlsctx/json_shapes.hpp"
 
@@ -16,16 +17,19 @@ namespace {
 struct DecodeCertOptions {
     std::string file;
     bool pretty = false;
+    bool pprint = false;
 };
 
 void run_decode_cert(const DecodeCertOptions& options) {
     tls::CertificateInfo info = tls::decode_certificate_file(options.file);
-    nlohmann::ordered_json json = certificate_to_ordered_json(info);
-    if (options.pretty) {
-        std::cout << json_dump(json, 2) << '\n';
+    if (options.pprint) {
+        // Byte for byte what pprint.pprint(ssl._ssl._test_decode_cert(FILE)) prints.
+        std::cout << info << '\n';
+    } else if (options.pretty) {
+        std::cout << json_dump(certificate_to_ordered_json(info), 2) << '\n';
     } else {
         // Byte for byte what json.dumps(ssl._ssl._test_decode_cert(FILE)) prints.
-        std::cout << dumps_like_python(json) << '\n';
+        std::cout << tls::to_json(info) << '\n';
     }
 }
 
@@ -36,8 +40,11 @@ void add_decode_cert_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "decode-cert", "Print a certificate (PEM or DER) as Python's getpeercert() dict in JSON");
     cmd->add_option("FILE", options->file, "The certificate file")->required();
-    cmd->add_flag("--pretty", options->pretty,
-                  "Indent the JSON (default: exactly Python's json.dumps output)");
+    auto* pretty = cmd->add_flag("--pretty", options->pretty,
+                                 "Indent the JSON (default: exactly Python's json.dumps output)");
+    cmd->add_flag("--pprint", options->pprint,
+                  "Print the dict as Python's pprint.pprint does instead of JSON")
+        ->excludes(pretty);
     cmd->callback([options] { run_decode_cert(*options); });
 }
 

@@ -1,41 +1,20 @@
-// JSON views of tlsctx values for the `tlsctx` command and the tests. A decoded certificate
-// becomes exactly what `json.dumps(ssl._ssl._test_decode_cert(path))` prints in Python: tuples
-// are arrays, keys appear only when Python's dict has them, and dumps_like_python() reproduces
-// Python's separators and ASCII escaping byte for byte.
+// nlohmann::json views of tlsctx values for the `tlsctx` command and the tests. The library
+// itself writes a decoded certificate as `json.dumps(ssl._ssl._test_decode_cert(path))` does
+// (tls::to_json in tls/printing.hpp); these parse that text, so the command and the tests can
+// embed or compare it. dumps_like_python() writes any nlohmann value with Python's separators and
+// ASCII escaping, for the command's own JSON objects.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
 #include "tls/certificate.hpp"
+#include "tls/printing.hpp"
 
 namespace tlsctx_tool {
 namespace json_detail {
-
-template <typename Json>
-Json name_to_json(const tls::DistinguishedName& name) {
-    Json out = Json::array();
-    for (const tls::RelativeDistinguishedName& rdn : name) {
-        Json attributes = Json::array();
-        for (const tls::NameAttribute& attribute : rdn) {
-            attributes.push_back(Json::array({attribute.first, attribute.second}));
-        }
-        out.push_back(std::move(attributes));
-    }
-    return out;
-}
-
-template <typename Json>
-Json strings_to_json(const std::vector<std::string>& values) {
-    Json out = Json::array();
-    for (const std::string& value : values) {
-        out.push_back(value);
-    }
-    return out;
-}
 
 template <typename Json>
 void dump_like_python(const Json& j, std::string& out) {
@@ -69,45 +48,32 @@ void dump_like_python(const Json& j, std::string& out) {
     }
 }
 
+// tls::to_json writes a byte that is not UTF-8 as Python does, a lone surrogate "\udcXX",
+// which nlohmann refuses to parse; such a byte becomes U+FFFD here instead.
+inline std::string without_lone_surrogates(std::string json) {
+    for (std::size_t i = 0; i + 1 < json.size(); i += 2) {
+        i = json.find('\\', i);  // every backslash in JSON text starts a two-character escape
+        if (i == std::string::npos) {
+            break;
+        }
+        // "\ud8..\udc00"-"\udb..\udfff" is a character outside the BMP, not a lone surrogate.
+        const bool after_high_surrogate =
+            i >= 6 && json.compare(i - 6, 3, "\\ud") == 0 &&
+            std::string_view("89ab").find(json[i - 3]) != std::string_view::npos;
+        if (json.compare(i, 4, "\\udc") == 0 && !after_high_surrogate) {
+            json.replace(i, 6, "\\ufffd");
+        }
+    }
+    return json;
+}
+
 }  // namespace json_detail
 
 /// A decoded certificate in the shape of Python's getpeercert() dict, with keys in Python's
 /// order. An empty CertificateInfo (an unverified peer in Python) becomes `{}`.
 template <typename Json>
 Json certificate_to_json_as(const tls::CertificateInfo& info) {
-    Json out = Json::object();
-    if (info.empty()) {
-        return out;
-    }
-    out["subject"] = json_detail::name_to_json<Json>(info.subject);
-    out["issuer"] = json_detail::name_to_json<Json>(info.issuer);
-    out["version"] = info.version;
-    out["serialNumber"] = info.serial_number;
-    out["notBefore"] = info.not_before;
-    out["notAfter"] = info.not_after;
-    if (!info.subject_alt_name.empty()) {
-        Json names = Json::array();
-        for (const tls::GeneralName& name : info.subject_alt_name) {
-            if (name.type == "DirName") {
-                names.push_back(
-                    Json::array({name.type, json_detail::name_to_json<Json>(name.directory_name)}));
-            } else {
-                names.push_back(Json::array({name.type, name.value}));
-            }
-        }
-        out["subjectAltName"] = std::move(names);
-    }
-    if (!info.ocsp.empty()) {
-        out["OCSP"] = json_detail::strings_to_json<Json>(info.ocsp);
-    }
-    if (!info.ca_issuers.empty()) {
-        out["caIssuers"] = json_detail::strings_to_json<Json>(info.ca_issuers);
-    }
-    if (!info.crl_distribution_points.empty()) {
-        out["crlDistributionPoints"] =
-            json_detail::strings_to_json<Json>(info.crl_distribution_points);
-    }
-    return out;
+    return Json::parse(json_detail::without_lone_surrogates(tls::to_json(info)));
 }
 
 /// The certificate as JSON for comparing and processing (object keys sorted, as nlohmann::json
