@@ -241,7 +241,9 @@ TEST_P(SessionStoreTest, SessionFromOneContextResumesOnAnotherSharingTheStore) {
     EXPECT_EQ(stats.hits, 1u);
     EXPECT_EQ(stats.rejected, 0u);
     EXPECT_EQ(stats.errors, 0u);
-    EXPECT_GT(stats.latency_p99.count(), 0);
+    // The memory store answers on the handshake's thread in well under a microsecond, so 0 µs
+    // is a fair reading; the stalled-store test checks that slow lookups are measured.
+    EXPECT_LT(stats.latency_p99, store_options().deadline);
     EXPECT_LE(stats.latency_p50, stats.latency_p99);
 }
 
