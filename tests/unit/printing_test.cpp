@@ -346,7 +346,7 @@ TEST(Printing, TrickyCertificateValuesPrintAsPythonPrintsThem) {
     for (std::size_t i = 0; i < 3; ++i) {
         list["$list"].push_back(shapes[i]);
     }
-    const std::vector<PythonText> as_list = ask_python_values(ordered_json({list}));
+    const std::vector<PythonText> as_list = ask_python_values(ordered_json::array({list}));
     ASSERT_EQ(as_list.size(), 1U);
     const std::vector<tls::CertificateInfo> three(certs.begin(), certs.begin() + 3);
     EXPECT_EQ(tls::to_string(three), as_list[0].pformat);
