@@ -1107,15 +1107,25 @@ TEST_P(HostilePeer, EndsWithItsTypedErrorAndLeavesNothingBehind) {
             (void)run_in_process(row, surface);  // warm-up: lazily made OpenSSL state
         }
         const int fds_before = tls::test::count_open_fds();
-        const long heap_before = heap_in_use();
+        long heap_before = heap_in_use();
         const RunResult r = run_in_process(row, surface);
-        const long heap_after = heap_in_use();
+        long growth = heap_in_use() - heap_before;
         check_verdict(row, row.expected, r);
-        std::cout << "[ heap     ] " << (heap_after - heap_before) << " bytes" << std::endl;
+        std::cout << "[ heap     ] " << growth << " bytes" << std::endl;
         EXPECT_EQ(tls::test::count_open_fds(), fds_before);
+        // A leak grows the heap on every run; a cache or an allocator arena filled once (seen
+        // once on a fresh Debian 12: 12 KB in one run) does not. So a run over the slack is
+        // run again, up to twice, and only growth on all three fails.
+        for (int again = 0; !slow && growth > kHeapSlack && again < 2; ++again) {
+            heap_before = heap_in_use();
+            (void)run_in_process(row, surface);
+            const long next = heap_in_use() - heap_before;
+            std::cout << "[ heap     ] again: " << next << " bytes" << std::endl;
+            growth = std::min(growth, next);
+        }
         if (!slow) {
-            EXPECT_LE(heap_after - heap_before, kHeapSlack)
-                << "heap grew by " << (heap_after - heap_before) << " bytes";
+            EXPECT_LE(growth, kHeapSlack)
+                << "heap grew by more than " << kHeapSlack << " bytes on each of three runs";
         }
         EXPECT_EQ(r.verdict.stats.key_updates_received, row.key_updates_received);
         if (row.tickets_received != 0) {
