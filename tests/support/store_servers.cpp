@@ -10,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tls::test::stores {
@@ -70,7 +71,8 @@ const char* kind_name(StoreKind kind) noexcept {
     return kind == StoreKind::redis ? "redis" : "memcached";
 }
 
-StoreServer::StoreServer(StoreKind kind) : kind_(kind) {
+StoreServer::StoreServer(StoreKind kind, std::vector<std::string> extra_args)
+    : kind_(kind), extra_args_(std::move(extra_args)) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         port_ = pick_loopback_port();
         if (start_once()) {
@@ -83,7 +85,9 @@ StoreServer::StoreServer(StoreKind kind) : kind_(kind) {
 StoreServer::~StoreServer() = default;
 
 bool StoreServer::start_once() {
-    process_.emplace(command(kind_, port_), kServerLimit);
+    std::vector<std::string> argv = command(kind_, port_);
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    process_.emplace(std::move(argv), kServerLimit);
     const std::string ready =
         kind_ == StoreKind::redis ? "Ready to accept connections" : "server listening";
     auto settled = [&](const std::string& out, const std::string& err) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/peers.hpp"
 
@@ -27,7 +28,9 @@ class StoreServer {
     /// Starts the server on a port that was free a moment ago, retrying another port when it
     /// was taken meanwhile. @throws std::runtime_error (with the server's output) when it does
     /// not start.
-    explicit StoreServer(StoreKind kind);
+    /// `extra_args` go after tlsctx's own on the server's command line (e.g. redis-server's
+    /// `--rename-command GETDEL ""`, to stand for an older server).
+    explicit StoreServer(StoreKind kind, std::vector<std::string> extra_args = {});
     ~StoreServer();
     StoreServer(const StoreServer&) = delete;
     StoreServer& operator=(const StoreServer&) = delete;
@@ -57,6 +60,7 @@ class StoreServer {
     bool start_once();
 
     StoreKind kind_;
+    std::vector<std::string> extra_args_;
     std::uint16_t port_ = 0;
     std::optional<Subprocess> process_;
 };
