@@ -44,6 +44,10 @@ struct ContextState {
     PskClientCallback psk_client_callback;
     PskServerCallback psk_server_callback;
     MessageCallback msg_callback;
+    // Asked per certificate of a verified chain (context_verify_callback.cpp); its accept()
+    // counts only when set through dangerous().
+    VerifyCallback verify_callback;
+    bool verify_callback_may_accept = false;
     bool post_handshake_auth = false;
     // Key exchange restricted to ML-KEM groups (context_post_quantum.cpp); the classifier then
     // words a handshake without a shared group as the peer's lack of post-quantum support.

@@ -27,6 +27,9 @@ void set_check_hostname(ContextState& state, bool on);
 // Any X509_V_FLAG_* bits. A verify time (X509_V_FLAG_USE_CHECK_TIME) is left as it is.
 void set_verify_flags(ContextState& state, VerifyFlags flags);
 
+// context_verify_callback.cpp: `may_accept` lets the callback accept what OpenSSL rejected.
+void set_verify_callback(ContextState& state, VerifyCallback callback, bool may_accept);
+
 // context_verify_time.cpp: verify as of `when` (the context's and its trust store's parameters).
 void set_verify_time(ContextState& state, std::chrono::system_clock::time_point when);
 

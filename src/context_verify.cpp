@@ -89,7 +89,7 @@ void Context::set_post_handshake_auth(bool on) {
     int mode = SSL_CTX_get_verify_mode(ctx);
     if ((mode & SSL_VERIFY_PEER) != 0) {
         mode = on ? (mode | SSL_VERIFY_POST_HANDSHAKE) : (mode & ~SSL_VERIFY_POST_HANDSHAKE);
-        SSL_CTX_set_verify(ctx, mode, nullptr);
+        SSL_CTX_set_verify(ctx, mode, SSL_CTX_get_verify_callback(ctx));
     }
 }
 
@@ -111,7 +111,8 @@ void set_verify_mode(ContextState& state, VerifyMode mode) {
         default:
             throw std::invalid_argument("set_verify_mode: invalid value for verify_mode");
     }
-    SSL_CTX_set_verify(state.ctx.get(), flags, nullptr);
+    // The verify callback (context_verify_callback.cpp) stays whatever the mode.
+    SSL_CTX_set_verify(state.ctx.get(), flags, SSL_CTX_get_verify_callback(state.ctx.get()));
 }
 
 void set_check_hostname(ContextState& state, bool on) {

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
@@ -187,8 +188,16 @@ std::error_code Engine::handshake() noexcept {
     // set on the context after this connection was made find the Engine too.
     std::error_code ec =
         perform(Operation::handshake, [&] { return SSL_do_handshake(ssl_.get()); });
-    if (ec && !callback_refusal_.empty() && ec != SSLErrc::want_read && ec != SSLErrc::want_write) {
+    const bool finished = ec != SSLErrc::want_read && ec != SSLErrc::want_write;
+    if (ec && !callback_refusal_.empty() && finished) {
         explain_callback_refusal();
+    }
+    if (!verify_refusal_.empty() && finished) {
+        if (ec == SSLErrc::cert_verification &&
+            last_error_.verify_code == X509_V_ERR_APPLICATION_VERIFICATION) {
+            explain_verify_refusal();
+        }
+        verify_refusal_.clear();
     }
     if (!ec && server_side_ && context_->require_post_quantum &&
         !negotiated_post_quantum(ssl_.get())) {
@@ -221,6 +230,19 @@ void Engine::explain_callback_refusal() noexcept {
         // Out of memory: the generic message stays.
     }
     callback_refusal_.clear();
+}
+
+void Engine::explain_verify_refusal() noexcept {
+    try {
+        const std::string generic = X509_verify_cert_error_string(last_error_.verify_code);
+        const std::size_t at = last_error_.message.find(generic);
+        if (at != std::string::npos) {
+            last_error_.message.replace(at, generic.size(), verify_refusal_);
+        }
+        last_error_.verify_message = verify_refusal_;
+    } catch (...) {
+        // Out of memory: OpenSSL's words stay.
+    }
 }
 
 std::error_code Engine::update_keys(bool request_peer) noexcept {

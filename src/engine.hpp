@@ -132,6 +132,9 @@ class Engine {
     // A callback that refused the handshake says what it refused and how; the handshake's error
     // message then carries that instead of OpenSSL's bare CALLBACK_FAILED.
     void note_callback_refusal(std::string what) noexcept { callback_refusal_ = std::move(what); }
+    // A verify callback rejected a certificate OpenSSL accepted: the handshake's
+    // SSLCertVerificationError then gives `reason` as its verify_message.
+    void note_verify_refusal(std::string reason) noexcept { verify_refusal_ = std::move(reason); }
 
     const ErrorInfo& last_error() const noexcept { return last_error_; }
     // Records an error found by the owner (timeouts, poll failures) so last_error() reports it.
@@ -149,6 +152,8 @@ class Engine {
     bool attach_to_ssl() noexcept;
     // Puts the noted callback refusal into last_error_'s message.
     void explain_callback_refusal() noexcept;
+    // Puts the noted verify refusal into last_error_'s verify_message and message.
+    void explain_verify_refusal() noexcept;
 
     std::shared_ptr<ContextState> context_;
     std::shared_ptr<SessionStoreBinding> session_store_;
@@ -161,6 +166,7 @@ class Engine {
     ErrorInfo last_error_;
     std::exception_ptr callback_failure_;
     std::string callback_refusal_;
+    std::string verify_refusal_;
     // Counted by the SSL's info callback, which OpenSSL calls per handshake message (never per
     // record), so bulk transfer does not pay for them.
     std::uint64_t key_updates_sent_ = 0;

@@ -29,6 +29,7 @@
 #include "tls/session.hpp"
 #include "tls/session_store.hpp"
 #include "tls/ticket_keys.hpp"
+#include "tls/verify_callback.hpp"
 
 namespace tls {
 
@@ -226,6 +227,13 @@ class TLS_API Context {
     std::optional<std::chrono::system_clock::time_point> verify_time() const noexcept;
     /// Verifies at the system clock again, undoing `dangerous().verify_at_time`.
     void verify_at_current_time();
+
+    /// Asks `callback` about each certificate of a peer chain this context verifies, after
+    /// OpenSSL (tls/verify_callback.hpp): it may reject with a reason (for pinning, or rules of
+    /// its own), never accept what OpenSSL rejected (`dangerous().set_verify_callback` may).
+    /// Python has no equivalent. An empty function removes it. Set it before the context is
+    /// shared, like the other settings.
+    void set_verify_callback(VerifyCallback callback);
 
     /// Python: `SSLContext.minimum_version` / `maximum_version`.
     TLSVersion minimum_version() const noexcept;

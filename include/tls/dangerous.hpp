@@ -50,6 +50,10 @@ class TLS_API Settings {
     /// Whole seconds. Context::verify_at_current_time() goes back to the clock. Like the other
     /// settings, made before the context is shared (it is not live-swappable).
     Settings& verify_at_time(std::chrono::system_clock::time_point when);
+    /// Context::set_verify_callback, except that the callback's VerifyDecision::accept() is
+    /// honoured: a certificate OpenSSL rejected (expired, unknown issuer, wrong name) is then
+    /// accepted, and the connection is only as safe as the callback's own checks.
+    Settings& set_verify_callback(VerifyCallback callback);
 
   private:
     Context& context_;

@@ -28,4 +28,5 @@
 #include "tls/store_errors.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/verify.hpp"
+#include "tls/verify_callback.hpp"
 #include "tls/version.hpp"
