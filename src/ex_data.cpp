@@ -12,4 +12,14 @@ int context_slot() {
     return slot;
 }
 
+int session_slot() {
+    static const int slot = SSL_SESSION_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return slot;
+}
+
+void* taken_marker() noexcept {
+    static const char marker = 0;  // only its address is used, never written through
+    return const_cast<char*>(&marker);
+}
+
 }  // namespace tls::detail

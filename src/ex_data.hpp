@@ -11,6 +11,10 @@ struct ContextState;
 
 int engine_slot();
 int context_slot();
+// On a session a server took from its SessionStore (removed in the lookup): OpenSSL's remove
+// callback then has nothing left to remove. Holds taken_marker() or nothing.
+int session_slot();
+void* taken_marker() noexcept;
 
 inline Engine* engine_of(const SSL* ssl) noexcept {
     return static_cast<Engine*>(SSL_get_ex_data(ssl, engine_slot()));

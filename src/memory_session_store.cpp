@@ -69,6 +69,31 @@ Bytes MemorySessionStore::get(const Bytes& key, Deadline /*deadline*/,
     }
 }
 
+Bytes MemorySessionStore::take(const Bytes& key, Deadline /*deadline*/,
+                               std::error_code& ec) noexcept {
+    ec.clear();
+    try {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto entry = entries_.find(key);
+        if (entry == entries_.end()) {
+            return {};
+        }
+        Bytes value;
+        if (entry->second.expiry->first > Clock::now()) {
+            value = std::move(entry->second.value);
+        }
+        erase_locked(entry);
+        return value;
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return {};
+    }
+}
+
+bool MemorySessionStore::can_take() const noexcept {
+    return true;
+}
+
 void MemorySessionStore::remove(const Bytes& key, Deadline /*deadline*/,
                                 std::error_code& ec) noexcept {
     ec.clear();

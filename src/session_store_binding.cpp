@@ -165,13 +165,16 @@ GetOutcome settle(StoreCounters& counters, std::error_code ec, Bytes& got, Bytes
     return GetOutcome::found;
 }
 
-// The lookup on the handshake's thread, for a store that keeps its deadlines.
-GetOutcome fetch_here(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
+// The lookup on the handshake's thread, for a store that keeps its deadlines; `take` also
+// removes what it finds, in the same step.
+GetOutcome fetch_here(SessionStoreBinding& binding, const Bytes& key, bool take, Bytes& value) {
     const auto deadline = binding.options.deadline;
     const Clock::time_point start = Clock::now();
     Bytes got;
     std::error_code ec;
-    guarded(ec, [&] { got = binding.store->get(key, deadline, ec); });
+    guarded(ec, [&] {
+        got = take ? binding.store->take(key, deadline, ec) : binding.store->get(key, deadline, ec);
+    });
     const auto took = Clock::now() - start;
     binding.counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(took));
     if (!ec && took > deadline) {
@@ -216,8 +219,8 @@ GetOutcome fetch_on_worker(SessionStoreBinding& binding, const Bytes& key, Bytes
                   pending->value, value);
 }
 
-GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, Bytes& value) {
-    return binding.calls_here ? fetch_here(binding, key, value)
+GetOutcome fetch(SessionStoreBinding& binding, const Bytes& key, bool take, Bytes& value) {
+    return binding.calls_here ? fetch_here(binding, key, take, value)
                               : fetch_on_worker(binding, key, value);
 }
 
@@ -246,9 +249,18 @@ SSL_SESSION* get_session(SSL* ssl, const unsigned char* id, int length, int* cop
             return nullptr;
         }
         const Bytes key = binding->store_key(id, static_cast<std::size_t>(length));
+        // A TLS 1.3 ticket is single use (RFC 8446 section 8.1), across the fleet: OpenSSL
+        // forgets a used stateful ticket only in its own cache, which the store replaces. A
+        // store that can take it atomically does so in the lookup (no second server can get
+        // it meanwhile); otherwise it is removed in the background once it resumes.
+        const bool single_use = SSL_version(ssl) == TLS1_3_VERSION;
+        const bool take = single_use && binding->calls_here && binding->store->can_take();
         Bytes sealed;
-        if (fetch(*binding, key, sealed) != GetOutcome::found) {
+        if (fetch(*binding, key, take, sealed) != GetOutcome::found) {
             return nullptr;
+        }
+        if (take) {
+            ++binding->counters->removes;
         }
         auto& counters = *binding->counters;
         std::optional<Bytes> plain = open_session(binding->options.fleet_key, key, sealed);
@@ -277,9 +289,9 @@ SSL_SESSION* get_session(SSL* ssl, const unsigned char* id, int length, int* cop
             return nullptr;
         }
         ++counters.hits;
-        if (SSL_version(ssl) == TLS1_3_VERSION) {
-            // A TLS 1.3 ticket is single use (RFC 8446 section 8.1), across the fleet: OpenSSL
-            // forgets a used stateful ticket only in its own cache, which the store replaces.
+        if (take) {
+            SSL_SESSION_set_ex_data(session.get(), session_slot(), taken_marker());
+        } else if (single_use) {
             forget(*binding, key);
         }
         return session.release();
@@ -343,7 +355,8 @@ void remove_session(SSL_CTX* ctx, SSL_SESSION* session) noexcept {
         std::shared_ptr<SessionStoreBinding> binding = state ? state->session_store : nullptr;
         unsigned int id_length = 0;
         const unsigned char* id = SSL_SESSION_get_id(session, &id_length);
-        if (binding && id_length != 0) {
+        const bool taken = SSL_SESSION_get_ex_data(session, session_slot()) == taken_marker();
+        if (binding && id_length != 0 && !taken) {
             forget(*binding, binding->store_key(id, id_length));
         }
     } catch (...) {

@@ -28,6 +28,10 @@ class TLS_API MemorySessionStore final : public SessionStore {
     std::string describe() const override;
     /// True: calls only take a mutex held for a map operation.
     bool keeps_deadlines() const noexcept override;
+    /// Get and erase under the store's mutex.
+    Bytes take(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept override;
+    /// True.
+    bool can_take() const noexcept override;
 
     /// Sessions held now (expired ones included until a put or get drops them).
     std::size_t size() const;

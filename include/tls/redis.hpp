@@ -52,6 +52,10 @@ class TLS_API SessionStore final : public ::tls::SessionStore {
     /// True when HOST is an IP address: a host name is looked up on each reconnect, and a
     /// name lookup has no deadline.
     bool keeps_deadlines() const noexcept override;
+    /// GETDEL (Redis 6.2 and later); on an older server, GET then DEL.
+    Bytes take(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept override;
+    /// True until the server turns out to lack GETDEL.
+    bool can_take() const noexcept override;
 
   private:
     struct Impl;

@@ -45,6 +45,15 @@ class TLS_API SessionStore {
     virtual Bytes get(const Bytes& key, Deadline deadline, std::error_code& ec) = 0;
     /// Forgets `key` (no error when it is not there).
     virtual void remove(const Bytes& key, Deadline deadline, std::error_code& ec) = 0;
+    /// The value under `key`, removed in the same step, so that two servers asking at once
+    /// cannot both get it: how a TLS 1.3 ticket, single use (RFC 8446 section 8.1), is looked
+    /// up when can_take() is true. Default: get(), then remove() with what is left of the
+    /// deadline (not atomic; can_take() says false).
+    virtual Bytes take(const Bytes& key, Deadline deadline, std::error_code& ec);
+    /// True when take() is one atomic step on the store (Redis GETDEL, the memory store). The
+    /// server then takes TLS 1.3 tickets with one call instead of a get() and a background
+    /// remove(). Default: false.
+    virtual bool can_take() const noexcept;
     /// What the store is, for logs and stats: "memory", "redis://127.0.0.1:6379", ...
     virtual std::string describe() const = 0;
     /// True when every call is sure to return by its deadline (no blocking step without a

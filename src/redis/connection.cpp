@@ -121,8 +121,7 @@ ReplyPtr command(redisContext* c, const std::vector<std::string_view>& args,
     ReplyPtr owned(static_cast<redisReply*>(reply));
     broken = false;
     if (owned->type == REDIS_REPLY_ERROR) {
-        ec = StoreErrc::protocol;
-        return {};
+        ec = StoreErrc::protocol;  // the reply still says why ("ERR unknown command ...")
     }
     return owned;
 }

@@ -31,7 +31,8 @@ ContextPtr connect(const std::string& host, std::uint16_t port, long db,
                    store::Clock::time_point deadline, std::error_code& ec) noexcept;
 
 /// Sends one command (binary-safe arguments) and reads its reply. On failure `ec` is set and
-/// `broken` says whether the connection is now unusable (false for an error reply).
+/// `broken` says whether the connection is now unusable (false for an error reply, which is
+/// returned too, with `ec` set to StoreErrc::protocol).
 ReplyPtr command(redisContext* c, const std::vector<std::string_view>& args,
                  store::Clock::time_point deadline, std::error_code& ec, bool& broken) noexcept;
 

@@ -1,6 +1,7 @@
 // tls::redis::SessionStore: the pool (store/pool.hpp) lends a connection per call; the commands
 // are SET key value EX ttl, GET key and DEL key, with binary-safe arguments.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <stdexcept>
 #include <string>
@@ -85,7 +86,12 @@ struct SessionStore::Impl {
     const long db;
     const Options options;
     const bool address_literal = store::is_address_literal(url.host);
+    std::atomic<bool> getdel_missing{false};
     store::Pool<detail::ContextPtr> pool;
+
+    // GET or GETDEL of `key`: the value, empty for none, or empty with `ec` set.
+    Bytes fetch(std::string_view command, const Bytes& key, Deadline deadline,
+                std::error_code& ec) noexcept;
 };
 
 SessionStore::SessionStore(std::string_view url, Options options) {
@@ -118,11 +124,35 @@ void SessionStore::put(const Bytes& key, const Bytes& value, std::chrono::second
 }
 
 Bytes SessionStore::get(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept {
+    return impl_->fetch("GET", key, deadline, ec);
+}
+
+Bytes SessionStore::take(const Bytes& key, Deadline deadline, std::error_code& ec) noexcept {
+    if (!impl_->getdel_missing.load(std::memory_order_relaxed)) {
+        Bytes value = impl_->fetch("GETDEL", key, deadline, ec);
+        if (ec != StoreErrc::protocol || !impl_->getdel_missing.load()) {
+            return value;
+        }
+        ec.clear();
+    }
+    return ::tls::SessionStore::take(key, deadline, ec);
+}
+
+bool SessionStore::can_take() const noexcept {
+    return !impl_->getdel_missing.load(std::memory_order_relaxed);
+}
+
+Bytes SessionStore::Impl::fetch(std::string_view command, const Bytes& key, Deadline deadline,
+                                std::error_code& ec) noexcept {
     std::string full_key;
-    if (!impl_->make_key(key, full_key, ec)) {
+    if (!make_key(key, full_key, ec)) {
         return {};
     }
-    detail::ReplyPtr reply = impl_->run({"GET", full_key}, deadline, ec);
+    detail::ReplyPtr reply = run({command, full_key}, deadline, ec);
+    if (reply && reply->type == REDIS_REPLY_ERROR && command == "GETDEL" &&
+        std::string_view(reply->str, reply->len).rfind("ERR unknown command", 0) == 0) {
+        getdel_missing = true;  // before Redis 6.2
+    }
     if (!reply || reply->type == REDIS_REPLY_NIL) {
         return {};
     }

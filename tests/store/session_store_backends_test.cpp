@@ -143,6 +143,40 @@ TEST_P(SessionStoreBackend, PutGetRemoveRoundTrip) {
     EXPECT_FALSE(ec) << ec.message();
 }
 
+TEST_P(SessionStoreBackend, TakeHandsAValueOutOnceToOneOfManyThreads) {
+    StoreServer server(kind());
+    auto store = open_store(kind(), server.url());
+    // Redis has GETDEL (6.2+; Debian 12 ships 7.0); memcached has no atomic get-and-delete.
+    EXPECT_EQ(store->can_take(), kind() == StoreKind::redis);
+    std::error_code ec;
+    const Bytes key = bytes("ticket-1");
+    store->put(key, bytes("sealed"), seconds(60), milliseconds(1000), ec);
+    ASSERT_FALSE(ec) << ec.message() << "\n" << server.describe();
+    EXPECT_EQ(store->take(key, milliseconds(1000), ec), bytes("sealed"));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(store->take(key, milliseconds(1000), ec).empty());
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(store->get(key, milliseconds(1000), ec).empty());
+
+    if (!store->can_take()) {
+        return;  // get then remove: two threads may both get the value in between
+    }
+    store->put(key, bytes("once"), seconds(60), milliseconds(1000), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t) {
+        threads.emplace_back([&] {
+            std::error_code local;
+            winners += store->take(key, milliseconds(2000), local).empty() ? 0 : 1;
+        });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(winners.load(), 1);
+}
+
 TEST_P(SessionStoreBackend, EntryExpiresAfterItsTtl) {
     StoreServer server(kind());
     auto store = open_store(kind(), server.url());

@@ -451,7 +451,26 @@ TEST(SessionStore, Tls13StatefulTicketIsUsedOnceAcrossTheFleet) {
     Outcome replay = connect_once(client, a, first.session);
     ASSERT_TRUE(replay.ok);
     EXPECT_FALSE(replay.server_reused);
+    // Taken in the lookup (the memory store can take atomically), and not removed a second
+    // time when OpenSSL's remove callback follows.
+    EXPECT_EQ(b.session_store_stats().removes, 1u);
+}
+
+TEST(SessionStore, Tls13TicketFromAStoreThatCannotTakeIsRemovedInTheBackground) {
+    auto store = std::make_shared<ScriptedStore>();  // keeps no deadlines, cannot take
+    tls::Context a = store_server(store);
+    tls::Context b = store_server(store);
+    tls::Context client = client_for(Kind::tls13_stateful_ticket);
+    Outcome first = connect_once(client, a);
+    ASSERT_TRUE(first.ok);
+    wait_for_puts(a, stored_per_handshake(Kind::tls13_stateful_ticket));
+    EXPECT_TRUE(connect_once(client, b, first.session).server_reused);
+    const auto give_up = Clock::now() + 5s;
+    while (b.session_store_stats().removes == 0 && Clock::now() < give_up) {
+        std::this_thread::sleep_for(1ms);
+    }
     EXPECT_GE(b.session_store_stats().removes, 1u);
+    EXPECT_FALSE(connect_once(client, a, first.session).server_reused);
 }
 
 TEST(SessionStore, InMemoryObjectsResumeAcrossContextsWithTls13StatefulTickets) {
@@ -612,6 +631,33 @@ TEST(MemorySessionStore, PutGetRemoveAndReplace) {
     store.remove(key, 50ms, ec);  // not there: no error
     EXPECT_FALSE(ec);
     EXPECT_EQ(store.describe(), "memory");
+}
+
+TEST(MemorySessionStore, TakeHandsAValueOutOnceAndIsAtomic) {
+    tls::MemorySessionStore store;
+    EXPECT_TRUE(store.can_take());
+    std::error_code ec;
+    const tls::Bytes key{1, 2, 3};
+    store.put(key, tls::Bytes{9, 9}, 60s, 50ms, ec);
+    ASSERT_FALSE(ec);
+    EXPECT_EQ(store.take(key, 50ms, ec), (tls::Bytes{9, 9}));
+    EXPECT_FALSE(ec);
+    EXPECT_TRUE(store.take(key, 50ms, ec).empty());
+    EXPECT_EQ(store.size(), 0u);
+    // Sixteen threads race for one value: exactly one gets it.
+    store.put(key, tls::Bytes{7}, 60s, 50ms, ec);
+    std::atomic<int> winners{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t) {
+        threads.emplace_back([&] {
+            std::error_code local;
+            winners += store.take(key, 50ms, local).empty() ? 0 : 1;
+        });
+    }
+    for (std::thread& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(winners.load(), 1);
 }
 
 TEST(MemorySessionStore, EntriesExpireAfterTheirTtl) {
