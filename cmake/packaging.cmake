@@ -34,14 +34,15 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${PROJECT_BINARY_DIR})
 set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
-# A shlibs file: a later program built against libtlsctx.so.0 depends on this version or newer
-# (the SONAME changes whenever the ABI breaks, docs/abi.md).
+# A shlibs file in each package with a shared library (libtlsctx0 and the backends' runtime
+# packages): a later program built against libtlsctx.so.0 depends on this version or newer (the
+# SONAME changes whenever the ABI breaks, docs/abi.md).
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 
 set(CPACK_COMPONENTS_ALL runtime devel)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libtlsctx0)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "Python's ssl model for C++17 over OpenSSL 3 (shared library)")
 
 set(CPACK_DEBIAN_DEVEL_PACKAGE_NAME libtlsctx-dev)
@@ -68,7 +69,6 @@ foreach(backend redis memcached)
     list(APPEND CPACK_COMPONENTS_ALL ${backend} ${backend}_devel)
     set(CPACK_DEBIAN_${upper}_PACKAGE_NAME libtlsctx-${backend}0)
     set(CPACK_DEBIAN_${upper}_PACKAGE_SECTION libs)
-    set(CPACK_DEBIAN_${upper}_PACKAGE_GENERATE_SHLIBS ON)
     set(CPACK_COMPONENT_${upper}_DEPENDS runtime)
     set(CPACK_COMPONENT_${upper}_DESCRIPTION "tlsctx session store over ${backend} (shared library)")
     set(CPACK_DEBIAN_${upper}_DEVEL_PACKAGE_NAME libtlsctx-${backend}-dev)

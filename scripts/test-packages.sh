@@ -5,7 +5,8 @@
 # libraries export only the public API (check-exports.sh), builds the packages with cpack,
 # checks their contents and Depends, installs them with apt-get, then builds and runs the
 # packaging consumer three ways: find_package(tlsctx CONFIG) and pkg-config against /usr, and
-# add_subdirectory of this source tree. Removes the packages again, also when a step fails.
+# add_subdirectory of this source tree. Removes (purges) the packages again, also when a step
+# fails, so that the machine is left as it was found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -95,12 +96,13 @@ remove() {
   for deb in "${debs[@]}"; do
     local name
     name=$(dpkg-deb -f "$deb" Package)
-    if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed"; then
+    # Installed, or removed with its postrm (ldconfig) still registered: purge leaves no trace.
+    if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -Eq " (installed|config-files)$"; then
       installed+=("$name")
     fi
   done
   if [[ ${#installed[@]} -gt 0 ]]; then
-    "${as_root[@]}" apt-get remove -y -qq "${installed[@]}" >/dev/null
+    "${as_root[@]}" apt-get remove --purge -y -qq "${installed[@]}" >/dev/null
     echo "removed: ${installed[*]}"
   fi
 }
@@ -114,7 +116,9 @@ trap remove EXIT
 echo "-- apt-get install"
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${debs[@]}" </dev/null >/dev/null
 /usr/bin/tlsctx --version
-ldd /usr/bin/tlsctx | grep -q "libtlsctx\.so\.0 => /usr/$libdir/libtlsctx\.so\.0" ||
+# The loader may name the merged /lib instead of /usr/lib.
+installed_lib="libtlsctx\.so\.0 => (/usr)?/$libdir/libtlsctx\.so\.0"
+ldd /usr/bin/tlsctx | grep -Eq "$installed_lib" ||
   fail "/usr/bin/tlsctx does not load /usr/$libdir/libtlsctx.so.0"
 
 echo "-- find_package(tlsctx CONFIG) against /usr"
@@ -122,7 +126,7 @@ cmake -S tests/packaging -B "$consumers/cmake" -G Ninja >/dev/null
 grep -qx "tlsctx_DIR:PATH=/usr/$libdir/cmake/tlsctx" "$consumers/cmake/CMakeCache.txt" ||
   fail "find_package found $(sed -n 's/^tlsctx_DIR:PATH=//p' "$consumers/cmake/CMakeCache.txt")"
 cmake --build "$consumers/cmake" >/dev/null
-ldd "$consumers/cmake/consumer" | grep -q "libtlsctx\.so\.0 => /usr/$libdir/" ||
+ldd "$consumers/cmake/consumer" | grep -Eq "$installed_lib" ||
   fail "the find_package consumer is not linked to the installed libtlsctx.so.0"
 "$consumers/cmake/consumer"
 if ldd "$consumers/cmake/consumer_static" | grep -q libtlsctx; then
@@ -136,7 +140,7 @@ done
 echo "-- pkg-config --cflags --libs tlsctx against /usr"
 # shellcheck disable=SC2046 # the flags are words
 c++ -std=c++17 tests/packaging/consumer.cpp -o "$consumers/consumer_pc" $(pkg-config --cflags --libs tlsctx)
-ldd "$consumers/consumer_pc" | grep -q "libtlsctx\.so\.0 => /usr/$libdir/" ||
+ldd "$consumers/consumer_pc" | grep -Eq "$installed_lib" ||
   fail "the pkg-config consumer is not linked to the installed libtlsctx.so.0"
 "$consumers/consumer_pc"
 
