@@ -7,11 +7,12 @@
 # -dev package of its own (libtlsctx-redis0, libtlsctx-redis-dev, libtlsctx-memcached0, ...), so
 # that libtlsctx0 never brings hiredis or libmemcached with it.
 # Configure with -DCMAKE_INSTALL_PREFIX=/usr so that GNUInstallDirs picks Debian's multiarch
-# library directory (lib/x86_64-linux-gnu); the packages install under CPACK_PACKAGING_INSTALL_PREFIX.
+# library directory (lib/x86_64-linux-gnu); the packages install under /usr.
 if(NOT BUILD_SHARED_LIBS OR NOT TLSCTX_INSTALL_STATIC)
   # libtlsctx0 needs the shared library and libtlsctx-dev the archive: only a shared build with
   # its static companion has both.
-  message(STATUS "Debian packages (cpack -G DEB) need -DBUILD_SHARED_LIBS=ON -DTLSCTX_INSTALL_STATIC=ON")
+  message(STATUS
+    "Debian packages (cpack -G DEB) need -DBUILD_SHARED_LIBS=ON -DTLSCTX_INSTALL_STATIC=ON")
   return()
 endif()
 

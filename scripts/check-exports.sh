@@ -14,8 +14,10 @@ set -euo pipefail
 # The entity a demangled symbol names: "typeinfo for" and similar prefixes dropped, operator names
 # made free of brackets, then everything nested in <>, () or {} removed.
 entities() {
-  sed -E 's/^(typeinfo name for|typeinfo for|vtable for|VTT for|construction vtable for|guard variable for|non-virtual thunk to|virtual thunk to|covariant return thunk to|TLS init function for|TLS wrapper function for) //;
-          s/operator(\(\)|\[\]|<<=|>>=|<<|>>|<=>|<=|>=|->\*|->|<|>)/operator@/g' |
+  sed -E -e 's/^(typeinfo name|typeinfo|vtable|VTT|construction vtable|guard variable) for //' \
+    -e 's/^(non-virtual thunk|virtual thunk|covariant return thunk) to //' \
+    -e 's/^TLS (init|wrapper) function for //' \
+    -e 's/operator(\(\)|\[\]|<<=|>>=|<<|>>|<=>|<=|>=|->\*|->|<|>)/operator@/g' |
     awk '{
       out = ""; depth = 0
       for (i = 1; i <= length($0); i++) {
@@ -28,7 +30,8 @@ entities() {
     }'
 }
 
-internal='(^|[ :])tls::(detail|ossl|store)::|(^|[ :])tls::[A-Za-z_]+::detail::|anonymous namespace|::Impl(::|$| )'
+internal='(^|[ :])tls::(detail|ossl|store)::|(^|[ :])tls::[A-Za-z_]+::detail::'
+internal+='|anonymous namespace|::Impl(::|$| )'
 failed=0
 for lib in "$@"; do
   symbols=$(nm -D --defined-only "$lib" | awk '{print $3}')

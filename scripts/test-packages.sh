@@ -139,7 +139,8 @@ done
 
 echo "-- pkg-config --cflags --libs tlsctx against /usr"
 # shellcheck disable=SC2046 # the flags are words
-c++ -std=c++17 tests/packaging/consumer.cpp -o "$consumers/consumer_pc" $(pkg-config --cflags --libs tlsctx)
+c++ -std=c++17 tests/packaging/consumer.cpp -o "$consumers/consumer_pc" \
+  $(pkg-config --cflags --libs tlsctx)
 ldd "$consumers/consumer_pc" | grep -Eq "$installed_lib" ||
   fail "the pkg-config consumer is not linked to the installed libtlsctx.so.0"
 "$consumers/consumer_pc"

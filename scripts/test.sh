@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs (.ci/run): install what is missing, then build
-# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging),
+# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging, and
+# from the shared build the Debian packages, installed with apt-get and removed again),
 # with g++ against OpenSSL 3.5 built from Debian 13's source (unit, interop, benchmarks),
 # clang-tidy on src/, and with clang++ (-Werror, everything) under AddressSanitizer +
 # UndefinedBehaviorSanitizer (unit, Asio and Beast tests), then each libFuzzer target in that
