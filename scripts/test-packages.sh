@@ -28,8 +28,9 @@ if [[ "$libdir" != "lib/$multiarch" ]]; then
 fi
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+section() { echo "-- $1 (at ${SECONDS}s)"; }
 
-echo "-- exports"
+section "exports"
 libs=("$build/libtlsctx.so.$version")
 for backend in redis memcached; do
   if [[ -f "$build/libtlsctx_$backend.so.$version" ]]; then
@@ -38,7 +39,7 @@ for backend in redis memcached; do
 done
 scripts/check-exports.sh "${libs[@]}"
 
-echo "-- cpack"
+section "cpack"
 rm -rf "$out" "$consumers"
 cpack --config "$build/CPackConfig.cmake" -B "$out" >/dev/null
 debs=()
@@ -80,7 +81,10 @@ contains "$runtime" "$lib/libtlsctx\.so\.0 -> libtlsctx\.so\.$version" "$lib/lib
 lacks "$runtime" "$lib/libtlsctx\.so -> " '\./usr/include/' '\.a$' 'libtlsctx_(redis|memcached)'
 depends "$runtime" '(^|, )libssl3 \(>= 3'
 [[ "$(dpkg-deb -f "$runtime" Section)" == libs ]] || fail "libtlsctx0 is not in section libs"
-dpkg-deb --ctrl-tarfile "$runtime" | tar -xO ./shlibs | grep -qx "libtlsctx 0 libtlsctx0 (>= $version)" ||
+# Whole outputs into variables before grep -q: grep stops at the first match, and with pipefail
+# the writer's SIGPIPE would fail the pipeline.
+shlibs=$(dpkg-deb --ctrl-tarfile "$runtime" | tar -xO ./shlibs)
+grep -qx "libtlsctx 0 libtlsctx0 (>= $version)" <<<"$shlibs" ||
   fail "libtlsctx0 has no shlibs entry for libtlsctx.so.0"
 contains "$devel" "$lib/libtlsctx\.so -> libtlsctx\.so\.0" "$lib/libtlsctx\.a$" \
   '\./usr/include/tls/tls\.hpp$' "$lib/cmake/tlsctx/tlsctxConfig\.cmake$" \
@@ -97,7 +101,9 @@ remove() {
     local name
     name=$(dpkg-deb -f "$deb" Package)
     # Installed, or removed with its postrm (ldconfig) still registered: purge leaves no trace.
-    if dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -Eq " (installed|config-files)$"; then
+    local status
+    status=$(dpkg-query -W -f='${Status}' "$name" 2>/dev/null || true)
+    if grep -Eq " (installed|config-files)$" <<<"$status"; then
       installed+=("$name")
     fi
   done
@@ -113,23 +119,23 @@ if [[ -e "/usr/$libdir/libtlsctx.so.0" || -e /usr/include/tls ]]; then
 fi
 trap remove EXIT
 
-echo "-- apt-get install"
+section "apt-get install"
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${debs[@]}" </dev/null >/dev/null
 /usr/bin/tlsctx --version
 # The loader may name the merged /lib instead of /usr/lib.
 installed_lib="libtlsctx\.so\.0 => (/usr)?/$libdir/libtlsctx\.so\.0"
-ldd /usr/bin/tlsctx | grep -Eq "$installed_lib" ||
+grep -Eq "$installed_lib" <<<"$(ldd /usr/bin/tlsctx)" ||
   fail "/usr/bin/tlsctx does not load /usr/$libdir/libtlsctx.so.0"
 
-echo "-- find_package(tlsctx CONFIG) against /usr"
+section "find_package(tlsctx CONFIG) against /usr"
 cmake -S tests/packaging -B "$consumers/cmake" -G Ninja >/dev/null
 grep -qx "tlsctx_DIR:PATH=/usr/$libdir/cmake/tlsctx" "$consumers/cmake/CMakeCache.txt" ||
   fail "find_package found $(sed -n 's/^tlsctx_DIR:PATH=//p' "$consumers/cmake/CMakeCache.txt")"
 cmake --build "$consumers/cmake" >/dev/null
-ldd "$consumers/cmake/consumer" | grep -Eq "$installed_lib" ||
+grep -Eq "$installed_lib" <<<"$(ldd "$consumers/cmake/consumer")" ||
   fail "the find_package consumer is not linked to the installed libtlsctx.so.0"
 "$consumers/cmake/consumer"
-if ldd "$consumers/cmake/consumer_static" | grep -q libtlsctx; then
+if grep -q libtlsctx <<<"$(ldd "$consumers/cmake/consumer_static")"; then
   fail "consumer_static (tlsctx::tlsctx_static) loads libtlsctx.so"
 fi
 "$consumers/cmake/consumer_static"
@@ -137,21 +143,21 @@ for backend in redis memcached; do
   if [[ -x "$consumers/cmake/consumer_$backend" ]]; then "$consumers/cmake/consumer_$backend"; fi
 done
 
-echo "-- pkg-config --cflags --libs tlsctx against /usr"
+section "pkg-config --cflags --libs tlsctx against /usr"
 # shellcheck disable=SC2046 # the flags are words
 c++ -std=c++17 tests/packaging/consumer.cpp -o "$consumers/consumer_pc" \
   $(pkg-config --cflags --libs tlsctx)
-ldd "$consumers/consumer_pc" | grep -Eq "$installed_lib" ||
+grep -Eq "$installed_lib" <<<"$(ldd "$consumers/consumer_pc")" ||
   fail "the pkg-config consumer is not linked to the installed libtlsctx.so.0"
 "$consumers/consumer_pc"
 
 remove
 trap - EXIT
 
-echo "-- add_subdirectory of the source tree"
+section "add_subdirectory of the source tree"
 # -O0: this proves the build integration, not the code (which the other stages test optimized).
 cmake -S tests/packaging/subdir -B "$consumers/subdir" -G Ninja -DTLSCTX_SOURCE_DIR="$root" \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS=-O0 >/dev/null
 cmake --build "$consumers/subdir" -j "$(nproc)" --target consumer >/dev/null
 "$consumers/subdir/consumer"
-echo "debian packages: ${debs[*]##*/}"
+echo "debian packages: ${debs[*]##*/} (${SECONDS}s)"
