@@ -22,10 +22,13 @@ function(tlsctx_store_backend name dependency)
   string(TOUPPER ${name} upper)
   string(SUBSTRING ${upper} 0 1 first)
   string(SUBSTRING ${name} 1 -1 others)
+  # Components <name> (the shared library) and <name>_devel, packaged apart from libtlsctx0
+  # (cmake/packaging.cmake) so that the core package never pulls in a store client library.
   install(TARGETS tlsctx_${name} EXPORT tlsctx${first}${others}Targets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ${name}_devel
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ${name} NAMELINK_COMPONENT ${name}_devel)
   install(EXPORT tlsctx${first}${others}Targets NAMESPACE tlsctx::
-    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tlsctx)
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tlsctx COMPONENT ${name}_devel)
 endfunction()
 
 if(TLSCTX_HIREDIS_FOUND)

@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh test    # + GoogleTest, clang with its sanitizer and libFuzzer
 #                                   #   runtimes, clang-tidy, the interop peers, what building
 #                                   #   OpenSSL 3.5 takes (the test suite); libasio-dev and
-#                                   #   libboost-dev bring the Asio and Beast examples and tests
+#                                   #   libboost-dev bring the Asio and Beast examples and tests;
+#                                   #   what cpack needs for the Debian packages
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
@@ -14,7 +15,10 @@ test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnu
                # issue 15: the session stores tests run against, and their client libraries
                redis-server memcached libhiredis-dev libmemcached-dev
                # scripts/build-openssl.sh: OpenSSL 3.5 from source, with its certificate compressors
-               dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev)
+               dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev
+               # scripts/test-packages.sh: cpack's DEB generator runs dpkg-shlibdeps (dpkg-dev)
+               # and file; nm, readelf and c++filt come with g++ (binutils)
+               file binutils)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs (.ci/run): install what is missing, then build
-# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging),
+# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging, and
+# from the shared build the Debian packages, installed with apt-get and removed again),
 # with g++ against OpenSSL 3.5 built from Debian 13's source (unit, interop, benchmarks),
 # clang-tidy on src/, and with clang++ (-Werror, everything) under AddressSanitizer +
 # UndefinedBehaviorSanitizer (unit, Asio and Beast tests), then each libFuzzer target in that
@@ -110,20 +111,24 @@ for backend in redis memcached; do
 done
 # The same consumer built by hand from tlsctx.pc. The archive needs OpenSSL on the link line,
 # which --static brings.
-pc_consumer() {  # pc_consumer PREFIX OUTPUT [pkg-config args...]: builds consumer.cpp
-  local prefix=$1 output=$2 flags
+pc_consumer() {  # pc_consumer LIBDIR OUTPUT [pkg-config args...]: builds consumer.cpp
+  local libdir=$1 output=$2 flags
   shift 2
-  flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config "$@" --cflags --libs tlsctx)
+  flags=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config "$@" --cflags --libs tlsctx)
   # shellcheck disable=SC2086 # the flags are words
   c++ -std=c++17 tests/packaging/consumer.cpp -o "$output" $flags
 }
-pc_consumer "$root/build/pkg-install" build/pkg-consumer/consumer_pc_static --static
+pc_consumer "$root/build/pkg-install/lib" build/pkg-consumer/consumer_pc_static --static
 build/pkg-consumer/consumer_pc_static
 stage "packaging: find_package and pkg-config --static consumers passed"
 
 echo "== shared library (BUILD_SHARED_LIBS=ON): the demo links libtlsctx.so"
+# Prefix /usr: the Debian packages below are made from this tree, and GNUInstallDirs then picks
+# Debian's multiarch library directory.
 build build/shared g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=ON \
-  -DTLSCTX_BUILD_TESTS=OFF -DTLSCTX_BUILD_EXAMPLES=OFF -DTLSCTX_QUICK_TEST_BUILD=ON
+  -DTLSCTX_BUILD_TESTS=OFF -DTLSCTX_BUILD_EXAMPLES=OFF -DTLSCTX_QUICK_TEST_BUILD=ON \
+  -DCMAKE_INSTALL_PREFIX=/usr
+shared_libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build/shared/CMakeCache.txt)
 build/shared/tools/tlsctx/tlsctx demo >/dev/null
 # libtlsctx.so needs only OpenSSL; the store backends bring their client libraries themselves.
 backends=()
@@ -136,9 +141,13 @@ tests/store/check_links.sh build/shared/libtlsctx.so "${backends[@]}"
 # Its tlsctx.pc: `pkg-config --cflags --libs tlsctx` alone links a program against the .so.
 rm -rf build/pkg-install-shared
 cmake --install build/shared --prefix build/pkg-install-shared >/dev/null
-pc_consumer "$root/build/pkg-install-shared" build/pkg-consumer/consumer_pc_shared
-LD_LIBRARY_PATH="$root/build/pkg-install-shared/lib" build/pkg-consumer/consumer_pc_shared
+pc_consumer "$root/build/pkg-install-shared/$shared_libdir" build/pkg-consumer/consumer_pc_shared
+LD_LIBRARY_PATH="$root/build/pkg-install-shared/$shared_libdir" build/pkg-consumer/consumer_pc_shared
 stage "shared library: demo and pkg-config consumer passed"
+
+echo "== Debian packages: built with cpack from build/shared, installed, used three ways"
+scripts/test-packages.sh build/shared
+stage "debian packages: built, installed, find_package/pkg-config/add_subdirectory consumers passed, removed"
 
 echo "== clang-tidy: the library (src/) with the repository's .clang-tidy"
 scripts/tidy.sh

@@ -13,7 +13,8 @@ namespace tls {
 
 namespace detail {
 /// Releases the one BIO reference a MemoryBIO owns (defined where OpenSSL is known).
-struct TLS_API BioRelease {
+/// Not exported: only the library's own out-of-line members destroy the pointer (docs/abi.md).
+struct BioRelease {
     void operator()(void* bio) const noexcept;
 };
 }  // namespace detail

@@ -17,7 +17,8 @@ namespace tls {
 namespace detail {
 struct SessionAccess;
 /// Releases the one SSL_SESSION reference a Session owns (defined where OpenSSL is known).
-struct TLS_API SessionRelease {
+/// Not exported: only the library's own out-of-line members destroy the pointer (docs/abi.md).
+struct SessionRelease {
     void operator()(void* ssl_session) const noexcept;
 };
 }  // namespace detail

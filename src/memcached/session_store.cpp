@@ -32,7 +32,9 @@ bool printable_key_text(std::string_view s) {
 
 }  // namespace
 
-struct SessionStore::Impl {
+// Hidden: a nested class takes its exported enclosing class's visibility, and the closures in
+// its constructor would put their typeinfo in the shared library's exports (docs/abi.md).
+struct __attribute__((visibility("hidden"))) SessionStore::Impl {
     Impl(store::StoreUrl url_in, Options options_in)
         : url(std::move(url_in)),
           options(std::move(options_in)),

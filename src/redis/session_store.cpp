@@ -37,7 +37,9 @@ std::string_view as_chars(const Bytes& bytes) noexcept {
 
 }  // namespace
 
-struct SessionStore::Impl {
+// Hidden: a nested class takes its exported enclosing class's visibility, and the closures in
+// its constructor would put their typeinfo in the shared library's exports (docs/abi.md).
+struct __attribute__((visibility("hidden"))) SessionStore::Impl {
     Impl(store::StoreUrl url_in, long db_in, Options options_in)
         : url(std::move(url_in)),
           db(db_in),
