@@ -89,6 +89,12 @@ TEST(TlsctxToolConnect, ShowcertsMarksBothCertificatesTheServerSentAsVerified) {
     EXPECT_EQ(tls::test::read_file(TestPki::get().intermediate_cert())
                       .find(sent[1]["pem"].get<std::string>().substr(28, 64)) != std::string::npos,
               true);
+    // The fingerprint is the one `openssl x509` gives the leaf file.
+    ProcessResult openssl = run({"openssl", "x509", "-in", TestPki::get().localhost().cert,
+                                 "-noout", "-fingerprint", "-sha256"});
+    ASSERT_EQ(openssl.exit_code, 0) << describe(openssl);
+    EXPECT_EQ(sent[0]["sha256_fingerprint"].get<std::string>() + "\n",
+              openssl.out.substr(openssl.out.find('=') + 1));
     ASSERT_EQ(j.at("trust_store_certificates").size(), 1u) << r.out;
     EXPECT_EQ(j["trust_store_certificates"][0]["verified_depth"], 2);
     EXPECT_EQ(j["verified_chain_length"], 3);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tls/certificate.hpp"
+#include "tls/certificate_details.hpp"
 #include "tls/printing.hpp"
 #include "tlsctx/connect.hpp"
 #include "tlsctx/json_shapes.hpp"
@@ -72,6 +73,8 @@ void print_cert_human(const ShownCert& cert, const std::string& label) {
             }
             std::cout << "    subjectAltName: " << names << "\n";
         }
+        std::cout << "    sha256:     "
+                  << tls::certificate_details(as_text(cert.der)).sha256_fingerprint << "\n";
     } catch (const std::exception& e) {
         std::cout << "    (cannot decode: " << e.what() << ")\n";
     }
@@ -86,6 +89,11 @@ Json cert_json(const ShownCert& cert) {
             certificate_to_ordered_json(tls::decode_certificate(as_text(cert.der)));
     } catch (const std::exception& e) {
         out["certificate"] = Json{{"error", e.what()}};
+    }
+    try {
+        out["sha256_fingerprint"] = tls::certificate_details(as_text(cert.der)).sha256_fingerprint;
+    } catch (const std::exception&) {
+        out["sha256_fingerprint"] = nullptr;
     }
     out["pem"] = tls::DER_cert_to_PEM_cert(cert.der);
     return out;
