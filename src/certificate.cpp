@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "certificate_decode.hpp"
+#include "certificate_parse.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 
@@ -601,6 +602,10 @@ class CertTimeParser {
 }  // namespace
 
 namespace detail {
+
+ossl::X509Ptr parse_certificate_text(std::string_view pem_or_der) {
+    return parse_certificate(pem_or_der);
+}
 
 CertificateInfo decode_x509(const X509* cert) {
     try {

@@ -8,6 +8,7 @@
 #include "tls/cert_chain.hpp"
 #include "tls/cert_file_watcher.hpp"
 #include "tls/certificate.hpp"
+#include "tls/certificate_details.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/client_hello.hpp"
 #include "tls/client_session_cache.hpp"

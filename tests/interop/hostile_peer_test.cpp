@@ -1053,12 +1053,22 @@ std::string serve_outcome(const std::string& log, int id, std::string* line_out)
             *line_out = line;
             return "ok";
         }
+        // serve logs `<C++ type>: <message>` (tools/tlsctx/commands.hpp); verdicts carry the
+        // Python names type_name() gives the same exceptions.
         const std::size_t colon = rest.find(": ");
         const std::string head = rest.substr(0, colon);
-        if (colon != std::string::npos && head.find(' ') == std::string::npos &&
-            (head.find("Error") != std::string::npos)) {
+        if (colon == std::string::npos) {
+            continue;
+        }
+        if (head.rfind("tls::SSL", 0) == 0 && head.find(' ') == std::string::npos) {
             *line_out = line;
-            return head;
+            return head.substr(5);
+        }
+        if (head.rfind("std::system_error (", 0) == 0) {
+            *line_out = line;
+            return head == "std::system_error (ETIMEDOUT)"    ? "TimeoutError"
+                   : head == "std::system_error (ECONNRESET)" ? "ConnectionResetError"
+                                                              : "OSError";
         }
     }
     return "";

@@ -10,6 +10,7 @@
 #include "tls/dangerous.hpp"
 #include "tls/printing.hpp"
 #include "tlsctx/commands.hpp"
+#include "tlsctx/json_shapes.hpp"
 
 namespace tlsctx_tool {
 namespace {
@@ -18,7 +19,39 @@ struct CiphersOptions {
     std::string policy;
     std::string cipher_string;
     bool json = false;
+    bool pretty = false;
 };
+
+std::string version_text(tls::TLSVersion version) {
+    switch (version) {
+        case tls::TLSVersion::SSLv3:
+            return "SSLv3";
+        case tls::TLSVersion::TLSv1:
+            return "TLSv1";
+        case tls::TLSVersion::TLSv1_1:
+            return "TLSv1.1";
+        case tls::TLSVersion::TLSv1_2:
+            return "TLSv1.2";
+        case tls::TLSVersion::TLSv1_3:
+            return "TLSv1.3";
+        case tls::TLSVersion::MINIMUM_SUPPORTED:
+            return "the lowest version OpenSSL allows";
+        case tls::TLSVersion::MAXIMUM_SUPPORTED:
+            return "TLSv1.3";
+        default:
+            return "?";
+    }
+}
+
+void print_row(const std::string& name, const std::string& version, const std::string& bits,
+               const std::string& kx, const std::string& auth, const std::string& symmetric,
+               const std::string& mac) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-32s %-11s %4s  %-9s %-10s %-17s %s\n", name.c_str(),
+                  version.c_str(), bits.c_str(), kx.c_str(), auth.c_str(), symmetric.c_str(),
+                  mac.c_str());
+    std::cout << line;
+}
 
 void run_ciphers(const CiphersOptions& options) {
     tls::Context context;  // a client context, as Python's SSLContext(PROTOCOL_TLS_CLIENT)
@@ -37,18 +70,27 @@ void run_ciphers(const CiphersOptions& options) {
     std::vector<tls::CipherInfo> ciphers = context.get_ciphers();
 
     if (options.json) {
-        // Byte for byte what json.dumps(ctx.get_ciphers()) prints.
-        std::cout << tls::to_json(ciphers) << '\n';
+        if (options.pretty) {
+            std::cout << json_text(nlohmann::ordered_json::parse(tls::to_json(ciphers)), true)
+                      << '\n';
+        } else {
+            // Byte for byte what json.dumps(ctx.get_ciphers()) prints.
+            std::cout << tls::to_json(ciphers) << '\n';
+        }
         return;
     }
+    // OpenSSL's "protocol" of a suite is the oldest version that defines it (AES128-SHA says
+    // SSLv3), not a version this context would negotiate; the heading says which it is.
+    std::cout << "# " << ciphers.size() << " suites, client preference order; MIN-VERSION is the "
+              << "oldest protocol that defines the suite. This context negotiates "
+              << version_text(context.minimum_version()) << " to "
+              << version_text(context.maximum_version()) << ".\n";
+    print_row("NAME", "MIN-VERSION", "BITS", "KX", "AUTH", "CIPHER", "MAC");
     for (const tls::CipherInfo& cipher : ciphers) {
-        char line[256];
-        std::snprintf(line, sizeof line, "%-32s %-8s %3d bits  %-9s %-10s %-17s %s\n",
-                      cipher.name.c_str(), cipher.protocol.c_str(), cipher.strength_bits,
-                      cipher.kea.value_or("-").c_str(), cipher.auth.value_or("-").c_str(),
-                      cipher.symmetric.value_or("-").c_str(),
-                      cipher.aead ? "aead" : cipher.digest.value_or("-").c_str());
-        std::cout << line;
+        print_row(cipher.name, cipher.protocol, std::to_string(cipher.strength_bits),
+                  cipher.kea.value_or("-"), cipher.auth.value_or("-"),
+                  cipher.symmetric.value_or("-"),
+                  cipher.aead ? "AEAD" : cipher.digest.value_or("-"));
     }
 }
 
@@ -66,8 +108,13 @@ void add_ciphers_command(CLI::App& app) {
     auto* string = cmd->add_option("--string", options->cipher_string, "An OpenSSL cipher string");
     policy->excludes(string);
     cmd->add_flag("--json", options->json,
-                  "Print a JSON array with the keys of Python's get_ciphers() dicts");
-    cmd->callback([options] { run_ciphers(*options); });
+                  "Print a JSON array with the keys of Python's get_ciphers() dicts, on one line "
+                  "(exactly json.dumps(ctx.get_ciphers()))");
+    cmd->add_flag("--pretty", options->pretty, "Print the JSON indented (implies --json)");
+    cmd->callback([options] {
+        options->json = options->json || options->pretty;
+        run_ciphers(*options);
+    });
 }
 
 }  // namespace tlsctx_tool

@@ -1,5 +1,5 @@
 // tlsctx command — what the subcommand files share: their registration functions, the exit-code
-// convention, error printing in Python's `<ExceptionType>: <message>` shape, JSON views of
+// convention, error printing as `error: <C++ type>: <message>`, JSON views of
 // connection facts and a few socket helpers. Built on the public API (include/tls) only.
 //
 // Exit codes: 0 success, 1 a TLS, verification or I/O failure, 2 a usage error. A subcommand's
@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/certificate.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/constants.hpp"
 #include "tls/socket.hpp"
@@ -48,12 +49,14 @@ inline constexpr int kExitUsage = 2;
 /// Throws CLI::ValidationError (exit 2, printed by CLI11) for a bad argument value.
 [[noreturn]] void usage_error(const std::string& option, const std::string& message);
 
-/// The Python name of an exception: "SSLCertVerificationError", "SSLError", ...; std::system_error
-/// maps to Python's OSError subclasses ("TimeoutError", "ConnectionRefusedError",
-/// "FileNotFoundError", "OSError"), std::invalid_argument to "ValueError".
+/// The C++ type of an exception as the error line names it: "tls::SSLCertVerificationError",
+/// "tls::SSLError", "std::invalid_argument", and for std::system_error (and tls::gaierror) the
+/// symbolic code too: "std::system_error (ECONNREFUSED)", "tls::gaierror (EAI_NONAME)".
 std::string exception_type_name(const std::exception& e);
-/// Prints `<TypeName>: <message>` (plus verify_code and verify_message for
-/// SSLCertVerificationError) as one line on `out`.
+/// `<C++ type>: <message>` (plus verify_code and verify_message for SSLCertVerificationError),
+/// one line without a newline: what serve logs per connection.
+std::string describe_exception(const std::exception& e);
+/// Prints `error: <describe_exception(e)>` as one line on `out`: the command's last words.
 void print_exception(const std::exception& e, std::ostream& out);
 /// The exit status for an exception: 2 for std::invalid_argument (a bad option value), else 1.
 int exit_code_for(const std::exception& e);
@@ -62,6 +65,11 @@ int exit_code_for(const std::exception& e);
 nlohmann::ordered_json cipher_description_to_json(const tls::CipherDescription& cipher);
 /// `value` as JSON text (`indent` < 0: one line); strings that are not UTF-8 get U+FFFD.
 std::string json_dump(const nlohmann::ordered_json& value, int indent = -1);
+/// `value` as the command prints JSON: one line in json.dumps style (", " and ": ", ASCII
+/// escapes) by default, indented by 2 with `pretty` (--pretty).
+std::string json_text(const nlohmann::ordered_json& value, bool pretty);
+/// A distinguished name as one line, "commonName=localhost, organizationName=x".
+std::string name_text(const tls::DistinguishedName& name);
 /// An object with one key per line and each value on one line in json.dumps style: readable
 /// for getpeercert() dicts, whose nested arrays would otherwise take dozens of lines. `margin`
 /// is put before every line but the first.

@@ -1,6 +1,7 @@
 // `tlsctx connect HOST:PORT`: a TLS client in the spirit of `openssl s_client`, with the secure
 // defaults of tls::Context. Prints what was negotiated and the peer certificate as Python's
-// getpeercert() dict; `--send` writes a request, half-closes and prints the whole response.
+// getpeercert() dict; `--send` writes a request, half-closes and prints the whole response;
+// `--showcerts`, `--resume`, `--sess-out`/`--sess-in` and `--keylog` as s_client has them.
 #include <sys/socket.h>
 
 #include <chrono>
@@ -16,10 +17,9 @@
 #include "tls/client_session_cache.hpp"
 #include "tls/context.hpp"
 #include "tls/dangerous.hpp"
-#include "tls/printing.hpp"
 #include "tls/socket.hpp"
 #include "tlsctx/commands.hpp"
-#include "tlsctx/json_shapes.hpp"
+#include "tlsctx/connect.hpp"
 
 namespace tlsctx_tool {
 namespace {
@@ -43,8 +43,14 @@ struct ConnectOptions {
     std::optional<std::string> send;
     double timeout_seconds = 10.0;
     bool json = false;
+    bool pretty = false;
     std::string ocsp = "off";
     std::string session_cache;
+    bool showcerts = false;
+    bool resume = false;
+    std::string sess_out;
+    std::string sess_in;
+    std::string keylog;
 };
 
 tls::Context make_client_context(const ConnectOptions& options) {
@@ -79,6 +85,10 @@ tls::Context make_client_context(const ConnectOptions& options) {
     if (options.insecure_no_verify) {
         context.dangerous().disable_verification();
     }
+    if (!options.keylog.empty()) {
+        // Appends, as SSLKEYLOGFILE users expect; every connection of this run is logged.
+        context.dangerous().set_keylog_filename(options.keylog);
+    }
     return context;
 }
 
@@ -99,67 +109,6 @@ std::string exchange(tls::Socket& socket, const std::string& request) {
         response.append(buffer, n);
     }
     return response;
-}
-
-void print_human(const HostPort& target, const tls::Socket& socket, bool verified,
-                 const std::optional<std::string>& response) {
-    tls::CipherDescription cipher = socket.cipher().value_or(tls::CipherDescription{});
-    std::cout << "connected:   " << format_host_port(target.host, target.port)
-              << " (server_hostname \"" << socket.server_hostname() << "\")\n"
-              << "version:     " << socket.version().value_or("?") << "\n"
-              << "cipher:      " << cipher.name << " (" << cipher.protocol << ", "
-              << cipher.secret_bits << " secret bits)\n"
-              << "alpn:        " << socket.selected_alpn_protocol().value_or("(none)") << "\n"
-              << "verified:    "
-              << (verified ? "yes: chain and host name"
-                           : "NO: --insecure-no-verify, the peer is not authenticated")
-              << "\n"
-              << "chain:       " << socket.get_verified_chain().size()
-              << " verified certificate(s), leaf to trust anchor\n"
-              << "resumed:     " << (socket.session_reused() ? "yes" : "no") << "\n";
-    const std::optional<tls::OcspResponseInfo> staple = socket.ocsp_response();
-    std::cout << "ocsp staple: "
-              << (staple ? staple->cert_status + " (this update " + staple->this_update +
-                               ", next update " + staple->next_update.value_or("none") + ")"
-                         : std::string("(none)"))
-              << "\n";
-    std::optional<tls::CertificateInfo> peer = socket.getpeercert();
-    // As pprint.pprint(ssl_sock.getpeercert()) shows it in Python's client example.
-    std::cout << "peer certificate (getpeercert()):\n"
-              << (peer ? tls::to_string(*peer) : "None (none sent)") << "\n";
-    if (response) {
-        std::cout << "response (" << response->size() << " bytes):\n" << *response;
-        if (!response->empty() && response->back() != '\n') {
-            std::cout << "\n";
-        }
-    }
-    std::cout.flush();
-}
-
-void print_json(const tls::Socket& socket, bool verified,
-                const std::optional<std::string>& response) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    out["version"] = socket.version() ? nlohmann::ordered_json(*socket.version()) : nullptr;
-    out["cipher"] = socket.cipher() ? cipher_description_to_json(*socket.cipher())
-                                    : nlohmann::ordered_json(nullptr);
-    std::optional<std::string> alpn = socket.selected_alpn_protocol();
-    out["alpn"] = alpn ? nlohmann::ordered_json(*alpn) : nullptr;
-    std::optional<tls::CertificateInfo> peer = socket.getpeercert();
-    out["peer_certificate"] =
-        peer ? certificate_to_ordered_json(*peer) : nlohmann::ordered_json(nullptr);
-    // Python 3.13's get_verified_chain(): empty (null here) when nothing was verified.
-    std::vector<tls::Bytes> chain = socket.get_verified_chain();
-    out["verified_chain_length"] =
-        chain.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(chain.size());
-    const std::optional<tls::OcspResponseInfo> staple = socket.ocsp_response();
-    out["ocsp_cert_status"] = staple ? nlohmann::ordered_json(staple->cert_status) : nullptr;
-    out["session_reused"] = socket.session_reused();
-    out["server_hostname"] = socket.server_hostname();
-    out["verified"] = verified;
-    if (response) {
-        out["response"] = *response;
-    }
-    std::cout << json_dump(out) << std::endl;
 }
 
 // --session-cache: the sessions of earlier runs, if the file exists yet.
@@ -193,6 +142,33 @@ void collect_tickets(tls::Socket& socket) {
     }
 }
 
+// A TCP connection to the target and a client socket over it, handshake not yet done.
+tls::Socket open_socket(tls::Context& context, const ConnectOptions& options,
+                        const HostPort& target, tls::Timeout timeout, const tls::Session& session) {
+    tls::WrapOptions wrap = tls::WrapOptions::client(options.servername.value_or(target.host));
+    wrap.do_handshake_on_connect = false;
+    wrap.session = session;
+    tls::Socket socket = context.wrap_socket(tcp_connect(target.host, target.port, timeout),
+                                             tls::FdOwnership::adopt, wrap);
+    socket.settimeout(timeout);
+    return socket;
+}
+
+// --resume: a second connection offering the first one's session.
+ConnectFacts::Resume connect_again(tls::Context& context, const ConnectOptions& options,
+                                   const HostPort& target, tls::Timeout timeout,
+                                   const tls::Session& session) {
+    ConnectFacts::Resume out;
+    out.offered = !session.empty() && session.is_resumable();
+    tls::Socket again =
+        open_socket(context, options, target, timeout, out.offered ? session : tls::Session{});
+    again.do_handshake();
+    out.resumed = again.session_reused();
+    out.version = again.version().value_or("");
+    again.close();
+    return out;
+}
+
 void run_connect(const ConnectOptions& options) {
     const HostPort target = parse_host_port(options.target);
     const tls::Timeout timeout = seconds_to_timeout(options.timeout_seconds, "--timeout");
@@ -201,30 +177,45 @@ void run_connect(const ConnectOptions& options) {
     if (cache) {
         context.set_client_session_cache(*cache);
     }
+    const tls::Session offered =
+        options.sess_in.empty() ? tls::Session{} : load_session_file(options.sess_in);
 
-    tls::WrapOptions wrap = tls::WrapOptions::client(options.servername.value_or(target.host));
-    wrap.do_handshake_on_connect = false;
-    tls::Socket socket = context.wrap_socket(tcp_connect(target.host, target.port, timeout),
-                                             tls::FdOwnership::adopt, wrap);
-    socket.settimeout(timeout);
+    tls::Socket socket = open_socket(context, options, target, timeout, offered);
     socket.do_handshake();
 
-    std::optional<std::string> response;
+    ConnectFacts facts;
+    facts.target = target;
+    facts.verified = !options.insecure_no_verify;
+    facts.showcerts = options.showcerts;
     if (options.send) {
-        response = exchange(socket, *options.send);
+        facts.response = exchange(socket, *options.send);
     }
-    if (options.json) {
-        print_json(socket, !options.insecure_no_verify, response);
-    } else {
-        print_human(target, socket, !options.insecure_no_verify, response);
+    const bool wants_session = cache || options.resume || !options.sess_out.empty();
+    if (wants_session && !options.send) {
+        // TLS 1.3: the tickets come after the handshake; --send has read them already.
+        collect_tickets(socket);
     }
     if (cache) {
-        if (!options.send) {
-            collect_tickets(socket);
-        }
         cache->save(options.session_cache);
     }
+    const tls::Session session = socket.session();
+    if (options.resume) {
+        facts.resume = connect_again(context, options, target, timeout, session);
+    }
+    if (options.json) {
+        print_connect_json(socket, facts, options.pretty);
+    } else {
+        print_connect_human(socket, facts);
+    }
     socket.close();
+    if (!options.sess_out.empty()) {
+        if (session.empty() || !session.is_resumable()) {
+            std::cerr << "error: --sess-out: the server gave no session to save (no session id, "
+                         "no ticket)\n";
+            throw ExitStatus{kExitFailure};
+        }
+        save_session_file(session, options.sess_out);
+    }
 }
 
 }  // namespace
@@ -273,8 +264,31 @@ void add_connect_command(CLI::App& app) {
                     "Resume with the sessions saved in FILE by earlier runs and save this "
                     "run's there (mode 0600; it holds resumption secrets)")
         ->type_name("FILE");
-    cmd->add_flag("--json", o->json, "Print one JSON object");
-    cmd->callback([o] { run_connect(*o); });
+    cmd->add_flag("--showcerts", o->showcerts,
+                  "Show every certificate the peer sent (decoded and as PEM), each marked with "
+                  "its depth in the verified chain, and the trust-store certificates that "
+                  "completed it");
+    cmd->add_flag("--resume", o->resume,
+                  "Connect a second time offering the first connection's session (read after "
+                  "the TLS 1.3 tickets arrive) and report whether it resumed");
+    cmd->add_option("--sess-out", o->sess_out,
+                    "Save the session to FILE as `openssl s_client -sess_out` does (mode 0600; "
+                    "it holds the resumption secret)")
+        ->type_name("FILE");
+    cmd->add_option("--sess-in", o->sess_in,
+                    "Offer the session in FILE (from --sess-out or `openssl s_client -sess_out`)")
+        ->type_name("FILE")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--keylog", o->keylog,
+                    "DANGEROUS: append the connection secrets to FILE in the NSS key log format "
+                    "(SSLKEYLOGFILE), so captures can be decrypted")
+        ->type_name("FILE");
+    cmd->add_flag("--json", o->json, "Print one JSON object on one line");
+    cmd->add_flag("--pretty", o->pretty, "Print the JSON object indented (implies --json)");
+    cmd->callback([o] {
+        o->json = o->json || o->pretty;
+        run_connect(*o);
+    });
 }
 
 }  // namespace tlsctx_tool

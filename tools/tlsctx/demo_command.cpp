@@ -75,9 +75,7 @@ std::string chomp(std::string s) {
 }
 
 std::string describe(const std::exception& e) {
-    std::ostringstream out;
-    print_exception(e, out);
-    return chomp(out.str());
+    return describe_exception(e);
 }
 
 // Serves kConnections clients, one at a time: handshake, read a line, answer "echo: <line>",

@@ -50,7 +50,7 @@ int run(int argc, char** argv) {
         tlsctx_tool::print_exception(e, std::cerr);
         return tlsctx_tool::exit_code_for(e);
     } catch (...) {
-        std::cerr << "Error: unknown exception\n";
+        std::cerr << "error: unknown exception\n";
         return tlsctx_tool::kExitFailure;
     }
     return tlsctx_tool::kExitOk;
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (...) {
-        std::fputs("Error: cannot start tlsctx\n", stderr);
+        std::fputs("error: cannot start tlsctx\n", stderr);
         return tlsctx_tool::kExitFailure;
     }
 }

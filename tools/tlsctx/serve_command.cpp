@@ -153,13 +153,7 @@ class SignalGuard {
 };
 
 std::string describe(const std::exception& e) {
-    std::ostringstream out;
-    print_exception(e, out);
-    std::string text = out.str();
-    while (!text.empty() && text.back() == '\n') {
-        text.pop_back();
-    }
-    return text;
+    return describe_exception(e);
 }
 
 std::string common_name(const tls::CertificateInfo& info) {

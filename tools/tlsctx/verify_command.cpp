@@ -5,7 +5,8 @@
 //   tlsctx verify --roots R.pem [--intermediates I.pem] --leaf L.pem [--dns NAME | --ip ADDR]
 //                 [--time UNIX_SECONDS] [--client] [--max-depth N] [--crls C.pem] [--json]
 //
-// Exit status: 0 the chain is accepted, 1 rejected (`<verify_code> <verify_message>` on stderr),
+// Exit status: 0 the chain is accepted, 1 rejected (the depth, the subject there, the verify code
+// and message on stderr),
 // 2 the request cannot be expressed (unreadable file, PEM that does not parse, bad option).
 #include <cerrno>
 #include <chrono>
@@ -43,6 +44,7 @@ struct VerifyOptions {
     bool crl_check_chain = false;
     bool hostname_checks_common_name = false;
     bool json = false;
+    bool pretty = false;
 };
 
 std::string read_whole_file(const std::string& path) {
@@ -108,18 +110,19 @@ nlohmann::ordered_json chain_entry(const tls::Bytes& der) {
 std::string subject_line(const tls::Bytes& der) {
     try {
         std::string text(der.begin(), der.end());
-        tls::CertificateInfo info = tls::decode_certificate(text);
-        std::string out;
-        for (const tls::RelativeDistinguishedName& rdn : info.subject) {
-            for (const tls::NameAttribute& attribute : rdn) {
-                out += out.empty() ? "" : ", ";
-                out += attribute.first + "=" + attribute.second;
-            }
-        }
-        return out;
+        return name_text(tls::decode_certificate(text).subject);
     } catch (const std::exception& e) {
         return std::string("<cannot decode: ") + e.what() + ">";
     }
+}
+
+// The subject of the certificate that failed, when the chain reached it.
+std::optional<std::string> failed_subject(const tls::VerifyResult& result) {
+    if (result.ok || result.error_depth < 0 ||
+        static_cast<std::size_t>(result.error_depth) >= result.chain.size()) {
+        return std::nullopt;
+    }
+    return subject_line(result.chain[static_cast<std::size_t>(result.error_depth)]);
 }
 
 void run_verify(const VerifyOptions& options) {
@@ -128,32 +131,43 @@ void run_verify(const VerifyOptions& options) {
         result = tls::verify_certificate_chain(make_request(options));
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << "tlsctx verify: cannot express the request: ";
-        print_exception(e, std::cerr);
+        std::cerr << "error: verify: cannot express the request: " << describe_exception(e) << '\n';
         throw ExitStatus{kExitUsage};
     }
 
+    const std::optional<std::string> subject = failed_subject(result);
     if (options.json) {
         nlohmann::ordered_json out;
         out["ok"] = result.ok;
         out["verify_code"] = result.verify_code;
         out["verify_message"] = result.verify_message;
         out["error_depth"] = result.error_depth;
+        out["error_subject"] = subject ? nlohmann::ordered_json(*subject) : nullptr;
         nlohmann::ordered_json chain = nlohmann::ordered_json::array();
         for (const tls::Bytes& der : result.chain) {
             chain.push_back(chain_entry(der));
         }
         out["chain"] = std::move(chain);
-        std::cout << json_dump(out, 2) << '\n';
-    } else if (result.ok) {
-        std::cout << "OK\n";
+        std::cout << json_text(out, options.pretty) << '\n';
+    } else {
+        if (result.ok) {
+            std::cout << "OK\n";
+        } else {
+            std::cout << "REJECTED at depth " << result.error_depth << ": " << result.verify_message
+                      << " (verify_code " << result.verify_code << ")\n";
+        }
+        // The verified chain, or as far as it was built before the failure.
         for (std::size_t depth = 0; depth < result.chain.size(); ++depth) {
-            std::cout << "depth " << depth << ": " << subject_line(result.chain[depth]) << '\n';
+            std::cout << "depth " << depth << ": " << subject_line(result.chain[depth])
+                      << (static_cast<int>(depth) == result.error_depth ? "  <- failed here" : "")
+                      << '\n';
         }
     }
     std::cout.flush();
     if (!result.ok) {
-        std::cerr << result.verify_code << ' ' << result.verify_message << '\n';
+        std::cerr << "error: rejected at depth " << result.error_depth << " ("
+                  << subject.value_or("certificate not in the chain built")
+                  << "): " << result.verify_code << ' ' << result.verify_message << '\n';
         throw ExitStatus{kExitFailure};
     }
 }
@@ -196,8 +210,13 @@ void add_verify_command(CLI::App& app) {
     cmd->add_flag("--hostname-checks-common-name", options->hostname_checks_common_name,
                   "Match --dns against the subject CN of a certificate without DNS SANs");
     cmd->add_flag("--json", options->json,
-                  "Print {ok, verify_code, verify_message, error_depth, chain} as JSON");
-    cmd->callback([options] { run_verify(*options); });
+                  "Print {ok, verify_code, verify_message, error_depth, error_subject, chain} "
+                  "as one line of JSON");
+    cmd->add_flag("--pretty", options->pretty, "Print the JSON indented (implies --json)");
+    cmd->callback([options] {
+        options->json = options->json || options->pretty;
+        run_verify(*options);
+    });
 }
 
 }  // namespace tlsctx_tool
