@@ -5,7 +5,7 @@
 #                                   #   runtimes, clang-tidy, the interop peers, what building
 #                                   #   OpenSSL 3.5 takes (the test suite); libasio-dev and
 #                                   #   libboost-dev bring the Asio and Beast examples and tests;
-#                                   #   what cpack needs for the Debian packages
+#                                   #   what cpack needs for the Debian packages; doxygen
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
@@ -18,7 +18,9 @@ test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnu
                dpkg-dev make perl zlib1g-dev libbrotli-dev libzstd-dev
                # scripts/test-packages.sh: cpack's DEB generator runs dpkg-shlibdeps (dpkg-dev)
                # and file; nm, readelf and c++filt come with g++ (binutils)
-               file binutils)
+               file binutils
+               # the API reference (docs/Doxyfile), warnings as errors
+               doxygen)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

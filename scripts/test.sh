@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command, and what CI runs (.ci/run): install what is missing, then build
-# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, packaging, and
-# from the shared build the Debian packages, installed with apt-get and removed again),
+# and test with g++ (-Werror, full suite: unit, interop, tool, limbo, examples, the cookbook's
+# recipes, packaging, and from the shared build the Debian packages, installed with apt-get and
+# removed again), the API reference (doxygen, warnings are errors),
 # with g++ against OpenSSL 3.5 built from Debian 13's source (unit, interop, benchmarks),
 # clang-tidy on src/, and with clang++ (-Werror, everything) under AddressSanitizer +
 # UndefinedBehaviorSanitizer (unit, Asio and Beast tests), then each libFuzzer target in that
@@ -90,9 +91,16 @@ else
   stage "limbo: NOT RUN - $limbo_json is missing (it ships in the project's shared/ folder)"
 fi
 
-echo "== examples"
+echo "== examples, and the cookbook's recipes against real peers"
 scripts/run-examples.sh build/gcc
-stage "examples: passed"
+scripts/run-cookbook.sh build/gcc
+stage "examples and cookbook: passed"
+
+echo "== API reference: doxygen, every public name documented (warnings are errors)"
+rm -rf build/docs
+TLSCTX_VERSION=$(sed -n 's/^project(tlsctx VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt) doxygen docs/Doxyfile
+test -f build/docs/html/index.html
+stage "API reference: build/docs/html, no doxygen warning"
 
 echo "== benchmarks, quick mode, on both OpenSSLs (proves they build and run; figures: bench/README.md)"
 python3 bench/run.py --build build/gcc --quick

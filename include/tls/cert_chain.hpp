@@ -35,6 +35,7 @@ class TLS_API CertChain {
     /// the leaf.
     static CertChain load(const std::string& certfile, const std::string& keyfile = {},
                           std::string_view password = {});
+    /// The same with a password callback, called only if the key is encrypted.
     static CertChain load(const std::string& certfile, const std::string& keyfile,
                           const PasswordCallback& password);
     /// The same from PEM text in memory.
@@ -52,6 +53,7 @@ class TLS_API CertChain {
     /// Whether both hold the same leaf, intermediates and key (the same files loaded twice are
     /// equal).
     friend TLS_API bool operator==(const CertChain& a, const CertChain& b);
+    /// The opposite of operator==.
     friend bool operator!=(const CertChain& a, const CertChain& b) { return !(a == b); }
 
   private:

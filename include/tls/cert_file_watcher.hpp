@@ -24,9 +24,9 @@ namespace tls {
 
 /// Where one chain comes from (CertChain::load's arguments).
 struct CertChainFiles {
-    std::string certfile;
-    std::string keyfile;  ///< empty: the key is in certfile
-    std::string password;
+    std::string certfile;  ///< PEM: the leaf first, then intermediates
+    std::string keyfile;   ///< empty: the key is in certfile
+    std::string password;  ///< for an encrypted key; empty: none
 };
 
 /// What a check found.
@@ -37,14 +37,21 @@ struct ReloadEvent {
     std::string message;            ///< the error's what(), empty on success
 };
 
+/// Reloads a live Context when its certificate, key or CA files change on disk (docs/server.md):
+/// every Options::interval, or at check_now(), it compares each file's identity and change time
+/// with what it saw last. A reload that fails keeps the old material and is retried at the next
+/// change, so a renewal written in two steps ends in the right state.
 class TLS_API CertFileWatcher {
   public:
+    /// What to watch and how often.
     struct Options {
         /// The chains to reload, one per key type (at least one, unless cafile/capath is set).
         std::vector<CertChainFiles> chains;
         /// Trust anchors and CRLs to reload with reload_verify_locations (empty: not watched).
+        /// @{
         std::string cafile;
         std::string capath;
+        /// @}
         /// How often the background thread looks. Zero: no thread; call check_now() yourself
         /// (from your own timer or SIGHUP handler thread).
         std::chrono::milliseconds interval = std::chrono::seconds(5);

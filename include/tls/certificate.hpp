@@ -26,10 +26,11 @@ using DistinguishedName = std::vector<RelativeDistinguishedName>;
 /// "DirName", "othername", "Registered ID", "X400Name", "EdiPartyName". For "DirName" the value
 /// is in `directory_name` and `value` is empty; otherwise `value` holds the text Python shows.
 struct GeneralName {
-    std::string type;
-    std::string value;
-    DistinguishedName directory_name;
+    std::string type;                  ///< Python's spelling of the name's kind
+    std::string value;                 ///< the text Python shows (empty for "DirName")
+    DistinguishedName directory_name;  ///< only for "DirName"
 
+    /// Field by field.
     friend bool operator==(const GeneralName& a, const GeneralName& b) {
         return a.type == b.type && a.value == b.value && a.directory_name == b.directory_name;
     }
@@ -39,8 +40,8 @@ struct GeneralName {
 /// same holds here for the optional/empty members (`subject_alt_name`, `ocsp`, `ca_issuers`,
 /// `crl_distribution_points` are omitted from Python's dict when empty).
 struct CertificateInfo {
-    DistinguishedName subject;
-    DistinguishedName issuer;
+    DistinguishedName subject;  ///< Python's `subject`: RDNs of (name, value) pairs
+    DistinguishedName issuer;   ///< Python's `issuer`
     int version = 0;            ///< 3 for an X.509 v3 certificate
     std::string serial_number;  ///< upper-case hex, Python's `serialNumber`
     std::string not_before;     ///< "Sep  9 12:00:00 2016 GMT", Python's `notBefore`
@@ -56,6 +57,7 @@ struct CertificateInfo {
         return subject.empty() && issuer.empty() && version == 0 && serial_number.empty();
     }
 
+    /// Field by field (Python's dict equality).
     friend bool operator==(const CertificateInfo& a, const CertificateInfo& b) {
         return a.subject == b.subject && a.issuer == b.issuer && a.version == b.version &&
                a.serial_number == b.serial_number && a.not_before == b.not_before &&
@@ -63,6 +65,7 @@ struct CertificateInfo {
                a.ocsp == b.ocsp && a.ca_issuers == b.ca_issuers &&
                a.crl_distribution_points == b.crl_distribution_points;
     }
+    /// The opposite of operator==.
     friend bool operator!=(const CertificateInfo& a, const CertificateInfo& b) { return !(a == b); }
 };
 

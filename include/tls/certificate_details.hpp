@@ -17,7 +17,7 @@ struct CertificateExtension {
     /// "subjectAltName", "authorityKeyIdentifier", "subjectKeyIdentifier", ...; the dotted OID
     /// for an extension OpenSSL does not know.
     std::string name;
-    bool critical = false;
+    bool critical = false;  ///< marked critical: a verifier that does not know it must reject
     /// OpenSSL's text for the value ("CA:FALSE", "Digital Signature, Key Encipherment",
     /// "TLS Web Server Authentication"), each line trimmed, lines joined by "\n". The wording is
     /// OpenSSL's and may differ between OpenSSL versions. An extension OpenSSL cannot print

@@ -38,13 +38,13 @@ TLS_API std::string_view cipher_policy_name(CipherPolicy policy) noexcept;
 
 /// One enabled suite, as a dict of Python's `get_ciphers()`. `std::nullopt` where Python has None.
 struct CipherInfo {
-    unsigned long id = 0;     ///< OpenSSL's cipher id (0x03000000 | IANA value)
-    std::string name;         ///< OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256"
-    std::string protocol;     ///< "TLSv1.2", "TLSv1.3", ...
-    std::string description;  ///< SSL_CIPHER_description text
-    int strength_bits = 0;    ///< secret bits
-    int alg_bits = 0;         ///< algorithm bits
-    bool aead = false;
+    unsigned long id = 0;                  ///< OpenSSL's cipher id (0x03000000 | IANA value)
+    std::string name;                      ///< OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256"
+    std::string protocol;                  ///< "TLSv1.2", "TLSv1.3", ...
+    std::string description;               ///< SSL_CIPHER_description text
+    int strength_bits = 0;                 ///< secret bits
+    int alg_bits = 0;                      ///< algorithm bits
+    bool aead = false;                     ///< an AEAD suite (GCM, CCM, ChaCha20-Poly1305)
     std::optional<std::string> symmetric;  ///< e.g. "aes-128-gcm"
     std::optional<std::string> digest;     ///< e.g. "sha256"; none for AEAD suites
     std::optional<std::string> kea;        ///< e.g. "kx-ecdhe"
@@ -61,7 +61,7 @@ TLS_API std::vector<std::string> get_sigalgs();
 struct CipherDescription {
     std::string name;      ///< "TLS_AES_256_GCM_SHA384"
     std::string protocol;  ///< the version that introduced the suite, as OpenSSL says ("TLSv1.3")
-    int secret_bits = 0;
+    int secret_bits = 0;   ///< secret bits of the symmetric cipher
 };
 
 }  // namespace tls

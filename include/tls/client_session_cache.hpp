@@ -34,6 +34,7 @@ struct ClientSessionKey {
     std::string server_name;        ///< the SNI sent; empty for an IP address
     std::vector<std::string> alpn;  ///< the ALPN protocols offered, in order
 
+    /// Field by field.
     friend bool operator==(const ClientSessionKey& a, const ClientSessionKey& b) {
         return a.host == b.host && a.port == b.port && a.server_name == b.server_name &&
                a.alpn == b.alpn;
@@ -44,13 +45,16 @@ struct ClientSessionKey {
 /// damaged. The cache is left as it was.
 class TLS_API ClientSessionCacheFileError : public std::runtime_error {
   public:
+    /// What was wrong with the file.
     enum class Reason : int {
         not_a_cache_file = 1,     ///< wrong magic: another program's file
         unsupported_version = 2,  ///< written by a newer format version
         corrupt = 3,              ///< truncated, checksum mismatch or malformed entries
     };
+    /// An error for `reason`, with `message` as what().
     ClientSessionCacheFileError(Reason reason, const std::string& message)
         : std::runtime_error(message), reason_(reason) {}
+    /// What was wrong with the file.
     Reason reason() const noexcept { return reason_; }
 
   private:
@@ -75,10 +79,13 @@ class TLS_API ClientSessionCache {
     /// A cache of at most `max_keys` keys (servers). @throws std::invalid_argument for 0.
     explicit ClientSessionCache(std::size_t max_keys = 1024);
     ~ClientSessionCache();
+    /// A handle: copies share one cache (as contexts given the same cache do).
+    /// @{
     ClientSessionCache(const ClientSessionCache& other) noexcept;
     ClientSessionCache& operator=(const ClientSessionCache& other) noexcept;
     ClientSessionCache(ClientSessionCache&& other) noexcept;
     ClientSessionCache& operator=(ClientSessionCache&& other) noexcept;
+    /// @}
 
     /// Files `session` under `key`. Sessions that are not resumable are ignored. A TLS 1.3
     /// session is added to the key's tickets; a TLS 1.2 one replaces what the key had.
@@ -90,7 +97,9 @@ class TLS_API ClientSessionCache {
     std::size_t count(const ClientSessionKey& key) const;
     /// Keys held.
     std::size_t size() const;
+    /// The most keys held (the constructor's argument).
     std::size_t max_keys() const noexcept;
+    /// Drops every session.
     void clear();
 
     /// Writes every unexpired session to `path`: to a temporary file in the same directory,

@@ -36,8 +36,10 @@ struct ConnectionStats {
     std::uint64_t session_tickets_received = 0;
     /// Bytes of TLS records written to and read from the transport (headers, handshake and
     /// alerts included), as the SSL's BIOs counted them.
+    /// @{
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
+    /// @}
 };
 
 /// The connection facts shared by Socket and Object. Not constructible on its own.
@@ -76,9 +78,11 @@ class TLS_API Connection {
     std::size_t pending() const noexcept;
 
     /// Python: `server_side`, `server_hostname`, `context`.
+    /// @{
     bool server_side() const noexcept;
     const std::string& server_hostname() const noexcept;
     Context context() const;
+    /// @}
     /// The SNI name of this connection (nginx's `$ssl_server_name`): on a server the name the
     /// client asked for, as an A-label, also after a handshake that failed or that the SNI
     /// callback refused; on a client the name it sent. std::nullopt when none was sent (a client
@@ -145,6 +149,7 @@ class TLS_API Connection {
     Connection& operator=(const Connection&) = delete;
 
   protected:
+    /// @cond internal
     Connection() noexcept;
     explicit Connection(std::unique_ptr<detail::Engine> engine) noexcept;
     ~Connection();
@@ -156,6 +161,7 @@ class TLS_API Connection {
     const detail::Engine& engine(const char* operation) const;
 
     std::unique_ptr<detail::Engine> engine_;
+    /// @endcond
 };
 
 }  // namespace tls

@@ -52,9 +52,9 @@ struct DefaultVerifyPaths {
     std::optional<std::string> cafile;  ///< openssl_cafile if it exists
     std::optional<std::string> capath;  ///< openssl_capath if it exists
     std::string openssl_cafile_env;     ///< "SSL_CERT_FILE"
-    std::string openssl_cafile;
-    std::string openssl_capath_env;  ///< "SSL_CERT_DIR"
-    std::string openssl_capath;
+    std::string openssl_cafile;         ///< OpenSSL's built-in CA file path
+    std::string openssl_capath_env;     ///< "SSL_CERT_DIR"
+    std::string openssl_capath;         ///< OpenSSL's built-in CA directory path
 };
 
 /// Python's `SSLContext.cert_store_stats()`.
@@ -66,7 +66,7 @@ struct CertStoreStats {
 
 /// Arguments of `Context::wrap_socket` (Python's keyword arguments of the same names).
 struct WrapOptions {
-    bool server_side = false;
+    bool server_side = false;  ///< the server end of the handshake (Python: `server_side`)
     /// The name to verify and to send as SNI; required on a client with check_hostname. An IP
     /// address (v4 or v6) is matched against IP SANs only and not sent as SNI.
     std::string server_hostname;
@@ -99,9 +99,12 @@ struct WrapOptions {
 
 /// Python's `SSLContext.session_stats()`: the server-side session cache counters.
 struct SessionStats {
+    /// The key of the same name in Python's dict (OpenSSL's SSL_CTX_sess_* counter).
+    /// @{
     long number = 0, connect = 0, connect_good = 0, connect_renegotiate = 0, accept = 0,
          accept_good = 0, accept_renegotiate = 0, hits = 0, misses = 0, timeouts = 0,
          cache_full = 0;
+    /// @}
 };
 
 /// What a server's SNI callback sees and may change (Python: the `sslobj` and `server_name`
@@ -146,11 +149,13 @@ struct TlsMessage {
     bool outgoing = false;  ///< sent by us (true) or received (false)
     int version = 0;        ///< protocol version of the record (0x0303, ...)
     int content_type = 0;   ///< 20 change_cipher_spec, 21 alert, 22 handshake, 23 data, 256 header
-    const unsigned char* data = nullptr;
-    std::size_t size = 0;
+    const unsigned char* data = nullptr;  ///< the message's bytes
+    std::size_t size = 0;                 ///< how many
     /// For alerts (content_type 21): the level (1 warning, 2 fatal) and description.
+    /// @{
     std::optional<int> alert_level;
     std::optional<AlertDescription> alert_description;
+    /// @}
 };
 using MessageCallback = std::function<void(const TlsMessage&)>;
 
@@ -179,10 +184,14 @@ class TLS_API Context {
     /// @throws SSLError if OpenSSL cannot create the context.
     explicit Context(Protocol protocol);
     ~Context();
+    /// A handle: copies refer to the same configuration (see the banner); a moved-from Context
+    /// may only be assigned to or destroyed.
+    /// @{
     Context(const Context&) noexcept;
     Context& operator=(const Context&) noexcept;
     Context(Context&&) noexcept;
     Context& operator=(Context&&) noexcept;
+    /// @}
 
     /// Python: `SSLContext.protocol`.
     Protocol protocol() const noexcept;
@@ -212,8 +221,10 @@ class TLS_API Context {
 
     /// Python: `SSLContext.hostname_checks_common_name`. Off by default, unlike Python: a
     /// certificate without SAN is not matched on its subject CN (RFC 9525).
+    /// @{
     bool hostname_checks_common_name() const noexcept;
     void set_hostname_checks_common_name(bool on);
+    /// @}
 
     /// Python: `SSLContext.verify_flags`. Default: VERIFY_X509_TRUSTED_FIRST |
     /// VERIFY_X509_STRICT | VERIFY_X509_PARTIAL_CHAIN (Python 3.13's create_default_context).
@@ -241,8 +252,11 @@ class TLS_API Context {
     /// `dangerous().set_minimum_version`. Fixed-version contexts throw std::invalid_argument, as
     /// in Python.
     void set_minimum_version(TLSVersion version);
+    /// Python: `SSLContext.maximum_version` (MAXIMUM_SUPPORTED by default).
+    /// @{
     TLSVersion maximum_version() const noexcept;
     void set_maximum_version(TLSVersion version);
+    /// @}
 
     /// Python: `SSLContext.security_level` (read-only; 2 by default).
     int security_level() const noexcept;
@@ -344,14 +358,18 @@ class TLS_API Context {
     /// Each costs both ends work whether or not the client ever resumes (6 % of a full TLS 1.3
     /// ECDSA handshake for the two, bench/README.md): a server whose clients never resume can
     /// set 0.
+    /// @{
     std::size_t num_tickets() const noexcept;
     void set_num_tickets(std::size_t n);
+    /// @}
     /// Python: `session_stats()`.
     SessionStats session_stats() const noexcept;
     /// The server's session cache (for TLS 1.2 session ids): on by default; size in sessions.
+    /// @{
     void set_session_cache_enabled(bool on) noexcept;
     void set_session_cache_size(long sessions) noexcept;
     long session_cache_size() const noexcept;
+    /// @}
     /// The TLS session ticket encryption keys: 80 bytes (name, HMAC and AES keys), e.g. shared
     /// across a server farm: a TicketKeyRing of one key (set_ticket_key_ring).
     /// @throws std::invalid_argument otherwise, or on a client-only context.
@@ -414,8 +432,10 @@ class TLS_API Context {
     /// fetch or refresh: the result is not cached. It replaces set_ocsp_response()'s staple while
     /// set; an empty function removes it. An exception thrown here means no staple (a stapling
     /// failure never fails a handshake). Called on the handshake's thread.
+    /// @{
     using OcspResponseCallback = std::function<std::optional<Bytes>(const OcspRequestInfo&)>;
     void set_ocsp_response_callback(OcspResponseCallback callback);
+    /// @}
     /// Client: whether to ask for the server's staple and how to judge it (tls/ocsp.hpp). Default
     /// OcspPolicy::off, as Python. A staple that is checked must be signed by the certificate's
     /// issuer (or a responder it delegated to with the OCSPSigning usage), current (5 minutes of
@@ -424,8 +444,10 @@ class TLS_API Context {
     /// other failures with X509_V_ERR_OCSP_VERIFY_FAILED (or X509_V_ERR_OCSP_CERT_UNKNOWN for an
     /// "unknown" status), a missing required staple with X509_V_ERR_OCSP_VERIFY_NEEDED.
     /// @note Calls SSL_CTX_set_tlsext_status_type / SSL_CTX_set_tlsext_status_cb.
+    /// @{
     void set_ocsp_policy(OcspPolicy policy);
     OcspPolicy ocsp_policy() const noexcept;
+    /// @}
     /// Python: `load_dh_params(path)`: finite-field DH parameters (PEM) for DHE suites.
     void load_dh_params(const std::string& path);
     /// Python: `set_ecdh_curve(name)`: offer/accept this one group for (EC)DHE, e.g. "prime256v1".
@@ -488,8 +510,10 @@ class TLS_API Context {
     void set_client_sigalgs(std::string_view sigalgs);
     /// Python: `post_handshake_auth`: clients offer TLS 1.3 post-handshake authentication; servers
     /// may then call verify_client_post_handshake().
+    /// @{
     bool post_handshake_auth() const noexcept;
     void set_post_handshake_auth(bool on);
+    /// @}
 
     /// Python 3.13: `set_psk_client_callback(cb)`: authenticate with a pre-shared key (TLS 1.2
     /// PSK suites, e.g. set_ciphers("PSK"), or TLS 1.3 with a SHA-256 suite). An empty function
@@ -523,8 +547,10 @@ class TLS_API Context {
     /// this is not a dangerous() setting. Python has no equivalent. Connections that exist keep
     /// the mode they were made with. Not thread-safe: configure before sharing the context.
     /// @note Calls SSL_CTX_set_mode / SSL_CTX_clear_mode.
+    /// @{
     bool release_buffers() const noexcept;
     void set_release_buffers(bool on) noexcept;
+    /// @}
 
     /// Every weakening knob, by name (tls/dangerous.hpp).
     dangerous::Settings dangerous();

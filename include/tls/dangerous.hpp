@@ -19,6 +19,7 @@ namespace tls::dangerous {
 /// Weakening setters of one Context (from `Context::dangerous()`); each returns *this.
 class TLS_API Settings {
   public:
+    /// The settings of `context` (what Context::dangerous() returns).
     explicit Settings(Context& context) noexcept : context_(context) {}
 
     /// Python: `check_hostname = False`. The certificate chain is still verified.

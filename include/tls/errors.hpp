@@ -87,10 +87,14 @@ struct ErrorInfo {
 /// Python's `ssl.SSLError`: a TLS protocol or OpenSSL failure. `code()` is in ssl_category().
 class TLS_API SSLError : public std::system_error {
   public:
+    /// An error from its full record (what the library throws; see throw_error()).
     explicit SSLError(ErrorInfo info);
+    /// An error with only a code and a message, for code that reports its own failures.
     SSLError(SSLErrc code, const std::string& message);
     ~SSLError() override;
+    /// Copyable, as exceptions must be.
     SSLError(const SSLError&) = default;
+    /// Copyable, as exceptions must be.
     SSLError& operator=(const SSLError&) = default;
 
     /// OpenSSL library mnemonic (Python: `SSLError.library`), empty if none.
@@ -112,31 +116,31 @@ class TLS_API SSLError : public std::system_error {
 /// The peer closed the TLS connection cleanly with close_notify (Python: SSLZeroReturnError).
 class TLS_API SSLZeroReturnError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLZeroReturnError() override;
 };
 /// Non-blocking: the operation needs more bytes from the transport (Python: SSLWantReadError).
 class TLS_API SSLWantReadError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLWantReadError() override;
 };
 /// Non-blocking: the operation needs to flush bytes to the transport (Python: SSLWantWriteError).
 class TLS_API SSLWantWriteError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLWantWriteError() override;
 };
 /// The transport failed under TLS (Python: SSLSyscallError); os_errno() says how.
 class TLS_API SSLSyscallError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLSyscallError() override;
 };
 /// The transport ended without close_notify: possible truncation (Python: SSLEOFError).
 class TLS_API SSLEOFError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLEOFError() override;
 };
 /// The peer's certificate failed verification (Python: SSLCertVerificationError). Unlike Python
@@ -144,7 +148,7 @@ class TLS_API SSLEOFError : public SSLError {
 /// `catch (const std::exception&)` ambiguous.
 class TLS_API SSLCertVerificationError : public SSLError {
   public:
-    using SSLError::SSLError;
+    using SSLError::SSLError;  ///< SSLError's constructors
     ~SSLCertVerificationError() override;
     /// OpenSSL's X509_V_ERR_* code (Python: `verify_code`).
     long verify_code() const noexcept { return info().verify_code; }

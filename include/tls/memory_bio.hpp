@@ -26,8 +26,11 @@ class TLS_API MemoryBIO {
     /// An empty buffer. @throws SSLError if OpenSSL cannot allocate it.
     MemoryBIO();
     ~MemoryBIO();
+    /// Movable, not copyable (an Object shares the buffer).
+    /// @{
     MemoryBIO(MemoryBIO&& other) noexcept;
     MemoryBIO& operator=(MemoryBIO&& other) noexcept;
+    /// @}
     MemoryBIO(const MemoryBIO&) = delete;
     MemoryBIO& operator=(const MemoryBIO&) = delete;
 
@@ -43,6 +46,7 @@ class TLS_API MemoryBIO {
     /// Python: `write(buf)`: appends all of `data`; returns its size.
     /// @throws SSLError after write_eof() (Python: "cannot write() after write_eof()").
     std::size_t write(const void* data, std::size_t len);
+    /// The same for a string.
     std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
     /// Room for `len` more bytes at the end of the buffer, for a transport to read into directly
     /// instead of through write()'s copy (an Asio stream reads the socket straight into it);

@@ -23,10 +23,14 @@ TLS_API const std::error_category& gai_category() noexcept;
 /// (EAI_SYSTEM) is reported as std::system_error with that errno instead.
 class TLS_API gaierror : public std::system_error {
   public:
+    /// The error for getaddrinfo()'s `eai_code`, with `what` (host and service) in the message.
     gaierror(int eai_code, const std::string& what);
     ~gaierror() override;
+    /// Copyable, as exceptions must be.
+    /// @{
     gaierror(const gaierror&) = default;
     gaierror& operator=(const gaierror&) = default;
+    /// @}
 };
 
 /// Connects to host:port (each resolved address in turn, as Python's create_connection), wraps
@@ -48,8 +52,11 @@ class TLS_API Listener {
     /// @throws gaierror when `host` does not resolve, std::system_error.
     Listener(Context context, std::string_view host, std::uint16_t port, int backlog = 128);
     ~Listener();
+    /// Movable, not copyable (it owns the listening descriptor).
+    /// @{
     Listener(Listener&&) noexcept;
     Listener& operator=(Listener&&) noexcept;
+    /// @}
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
 
@@ -60,7 +67,9 @@ class TLS_API Listener {
     Socket accept_unhandshaken();
     /// The bound port (the chosen one when constructed with 0).
     std::uint16_t port() const noexcept { return port_; }
+    /// The listening descriptor, for an event loop to wait on (-1 once closed).
     int fileno() const noexcept { return fd_; }
+    /// The context every accepted connection uses.
     const Context& context() const noexcept { return context_; }
     /// Stops listening (also done by the destructor).
     void close() noexcept;

@@ -24,24 +24,34 @@ class TLS_API Object : public Connection {
     /// An empty object (moved-from state): only assignment and destruction are valid.
     Object() noexcept;
     ~Object();
+    /// Movable, not copyable; a moved-from Object is empty.
+    /// @{
     Object(Object&&) noexcept;
     Object& operator=(Object&&) noexcept;
+    /// @}
 
     /// Python: `do_handshake()`. @throws SSLWantReadError until the peer's bytes arrive,
     /// SSLCertVerificationError, SSLError, SSLEOFError.
     void do_handshake();
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     void do_handshake(std::error_code& ec) noexcept;
 
     /// Python: `read(len, buffer)`: decrypted bytes into `buffer`; 0 at a clean close.
     [[nodiscard]] std::size_t read(void* buffer, std::size_t len);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     [[nodiscard]] std::size_t read(void* buffer, std::size_t len, std::error_code& ec) noexcept;
     /// Python: `read(len=1024)` returning bytes.
     std::string read(std::size_t max_len = 1024);
 
     /// Python: `write(data)`: encrypts all of `data` into the outgoing BIO; returns the count.
     [[nodiscard]] std::size_t write(const void* data, std::size_t len);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     [[nodiscard]] std::size_t write(const void* data, std::size_t len,
                                     std::error_code& ec) noexcept;
+    /// The same for a string.
     std::size_t write(std::string_view data) { return write(data.data(), data.size()); }
 
     /// TLS 1.3 KeyUpdate (RFC 8446 4.6.3): new traffic keys for what this end sends; with
@@ -52,6 +62,8 @@ class TLS_API Object : public Connection {
     /// "WRONG_SSL_VERSION" on a TLS 1.2 connection.
     /// @note Calls SSL_key_update and SSL_do_handshake.
     void update_keys(bool request_peer = false);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     void update_keys(bool request_peer, std::error_code& ec) noexcept;
 
     /// TLS half-close (no Python equivalent): puts our close_notify into the outgoing BIO now and
@@ -60,11 +72,15 @@ class TLS_API Object : public Connection {
     /// nothing. @throws std::system_error with std::errc::not_connected before the handshake
     /// completed, SSLError after a fatal error.
     void send_close_notify();
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     void send_close_notify(std::error_code& ec) noexcept;
 
     /// Python: `unwrap()`: sends close_notify; completes (no exception, no error) once the
     /// peer's has been read. @throws SSLWantReadError while waiting for it.
     void unwrap();
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read: feed the peer's
+    /// bytes into the incoming BIO, then call again); details are in last_error().
     void unwrap(std::error_code& ec) noexcept;
 
   private:

@@ -34,9 +34,13 @@ struct OcspResponseInfo {
     std::string cert_status;
     std::optional<std::string> revocation_time;    ///< for "revoked"
     std::optional<std::string> revocation_reason;  ///< "keyCompromise", ... when given
+    /// The response's times, as OpenSSL prints them ("Sep  9 12:00:00 2026 GMT"); next_update
+    /// is absent when the responder gave none.
+    /// @{
     std::string produced_at;
     std::string this_update;
     std::optional<std::string> next_update;
+    /// @}
     /// The responder: its subject on one line ("CN=ocsp,O=Example") or "keyHash:<hex>".
     std::string responder_id;
     /// Serial number of the certificate the status is for, upper-case hex as in getpeercert().

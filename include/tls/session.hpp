@@ -29,10 +29,15 @@ class TLS_API Session {
     /// An empty session (`empty() == true`).
     Session() noexcept = default;
     ~Session();
+    /// A handle: copies refer to the same session; a moved-from Session is empty.
+    /// @{
     Session(const Session& other) noexcept;
     Session& operator=(const Session& other) noexcept;
     Session(Session&& other) noexcept;
     Session& operator=(Session&& other) noexcept;
+    /// @}
+
+    /// True for the empty session (nothing to resume).
 
     bool empty() const noexcept { return session_ == nullptr; }
 
@@ -60,6 +65,7 @@ class TLS_API Session {
 
     /// Python compares sessions by id.
     friend bool operator==(const Session& a, const Session& b) { return a.id() == b.id(); }
+    /// The opposite of operator==.
     friend bool operator!=(const Session& a, const Session& b) { return !(a == b); }
 
     /// The `SSL_SESSION*`, as `void*` (borrowed).

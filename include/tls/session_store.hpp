@@ -31,6 +31,7 @@ namespace tls {
 ///   store needs no trust: what it returns is checked before use.
 class TLS_API SessionStore {
   public:
+    /// How long one call may take (SessionStoreOptions::deadline).
     using Deadline = std::chrono::milliseconds;
 
     virtual ~SessionStore();
@@ -98,7 +99,7 @@ struct SessionStoreStats {
     std::uint64_t puts = 0;      ///< sessions stored
     std::uint64_t removes = 0;   ///< sessions removed (TLS 1.3 tickets are single use)
     std::chrono::microseconds latency_p50{0};  ///< of the recent lookups (up to 1024)
-    std::chrono::microseconds latency_p99{0};
+    std::chrono::microseconds latency_p99{0};  ///< of the same lookups
 };
 
 /// The fleet key in `path`: 32 raw bytes (`openssl rand 32`) or 64 hex digits (`openssl rand

@@ -39,8 +39,11 @@ class TLS_API Socket : public Connection {
     /// An empty socket (moved-from state): only assignment and destruction are valid.
     Socket() noexcept;
     ~Socket();
+    /// Movable, not copyable; a moved-from Socket is empty.
+    /// @{
     Socket(Socket&&) noexcept;
     Socket& operator=(Socket&&) noexcept;
+    /// @}
     Socket(const Socket&) = delete;
     Socket& operator=(const Socket&) = delete;
 
@@ -49,20 +52,27 @@ class TLS_API Socket : public Connection {
     /// @throws SSLCertVerificationError, SSLError, SSLEOFError, std::system_error (timeout:
     /// std::errc::timed_out); non-blocking: SSLWantReadError / SSLWantWriteError.
     void do_handshake();
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read / want_write on a
+    /// non-blocking socket: wait for the descriptor, then call again); details in last_error().
     void do_handshake(std::error_code& ec) noexcept;
 
     /// Python: `read(len)` / `recv_into(buffer)`: up to `len` decrypted bytes into `buffer`.
     /// Returns 0 at a clean close (close_notify) and, with suppress_ragged_eofs, at an EOF without
     /// it; otherwise SSLEOFError.
     [[nodiscard]] std::size_t read(void* buffer, std::size_t len);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read / want_write on a
+    /// non-blocking socket: wait for the descriptor, then call again); details in last_error().
     [[nodiscard]] std::size_t read(void* buffer, std::size_t len, std::error_code& ec) noexcept;
     /// Python: `recv(n)`: up to `max_len` bytes as a string (empty at end of stream).
     std::string recv(std::size_t max_len = 16384);
     /// Python: `write(data)` / `send(data)`: writes all of `data` as TLS records (OpenSSL writes a
     /// whole buffer or nothing); returns the count.
     [[nodiscard]] std::size_t write(const void* data, std::size_t len);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read / want_write on a
+    /// non-blocking socket: wait for the descriptor, then call again); details in last_error().
     [[nodiscard]] std::size_t write(const void* data, std::size_t len,
                                     std::error_code& ec) noexcept;
+    /// Python: `send(data)`: write() for a string.
     [[nodiscard]] std::size_t send(std::string_view data) {
         return write(data.data(), data.size());
     }
@@ -78,6 +88,8 @@ class TLS_API Socket : public Connection {
     /// "WRONG_SSL_VERSION" on a TLS 1.2 connection; std::system_error for a timeout.
     /// @note Calls SSL_key_update and SSL_do_handshake.
     void update_keys(bool request_peer = false);
+    /// The same without exceptions: a failure sets `ec` (SSLErrc::want_read / want_write on a
+    /// non-blocking socket: wait for the descriptor, then call again); details in last_error().
     void update_keys(bool request_peer, std::error_code& ec) noexcept;
 
     /// Python: `unwrap()`: sends close_notify and waits for the peer's; the descriptor stays open
@@ -94,6 +106,7 @@ class TLS_API Socket : public Connection {
     /// unwrap() bounded by `deadline` whatever settimeout() says, also on a non-blocking socket
     /// (a tlsctx extension). A normal bidirectional close takes one round trip.
     int unwrap(std::chrono::milliseconds deadline);
+    /// The same without exceptions: returns the descriptor, or -1 with `ec` set.
     int unwrap(std::chrono::milliseconds deadline, std::error_code& ec) noexcept;
     /// TLS half-close: sends close_notify now (best effort, never throws) and keeps the Socket
     /// readable, so the peer's remaining data and its own close_notify can still be read.
@@ -116,6 +129,7 @@ class TLS_API Socket : public Connection {
     /// lingering_timeout); zero makes close() a single non-blocking attempt. A tlsctx extension.
     /// @throws std::invalid_argument for a negative value.
     void set_close_timeout(std::chrono::milliseconds timeout);
+    /// The bound set by set_close_timeout().
     std::chrono::milliseconds close_timeout() const noexcept { return close_timeout_; }
 
     /// Whether the kernel encrypts what this socket sends (kTLS). Only with OP_ENABLE_KTLS on the
@@ -135,6 +149,7 @@ class TLS_API Socket : public Connection {
     /// kTLS (os.sendfile only serves plain sockets); this one does.
     /// @throws std::system_error (the pread's errno, timed_out), SSLError like write().
     std::size_t sendfile(int fd, std::uint64_t offset, std::size_t count);
+    /// The same without exceptions: a failure sets `ec` and returns what was sent before it.
     std::size_t sendfile(int fd, std::uint64_t offset, std::size_t count,
                          std::error_code& ec) noexcept;
 
@@ -143,11 +158,13 @@ class TLS_API Socket : public Connection {
     /// True until close()/unwrap() or a move.
     bool is_open() const noexcept { return fd_ >= 0; }
     /// Python: `settimeout(seconds)` / `gettimeout()` / `setblocking(flag)`.
+    /// @{
     void settimeout(Timeout timeout);
     Timeout gettimeout() const noexcept { return timeout_; }
     void setblocking(bool blocking) {
         settimeout(blocking ? Timeout{} : Timeout{std::chrono::milliseconds(0)});
     }
+    /// @}
 
     /// Python: `suppress_ragged_eofs`.
     bool suppress_ragged_eofs() const noexcept { return suppress_ragged_eofs_; }

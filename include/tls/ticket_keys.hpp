@@ -29,6 +29,7 @@ struct TicketKeyRingAccess;
 /// 48 bytes (legacy AES-128), the sizes nginx's `ssl_session_ticket_key` files have.
 class TLS_API TicketKeyFileError : public std::invalid_argument {
   public:
+    /// The error for `path` (empty for bytes) holding `size` bytes.
     TicketKeyFileError(std::string path, std::size_t size);
     /// The file ("" for a key given as bytes).
     const std::string& path() const noexcept { return path_; }
@@ -61,16 +62,20 @@ struct TicketKeyStats {
 /// (OPENSSL_cleanse) when a key leaves the ring or the last handle goes.
 class TLS_API TicketKeyRing {
   public:
+    /// Where the ring reads the time (set_clock; the default is the system clock).
     using Clock = std::function<std::chrono::system_clock::time_point()>;
 
     /// A ring holding one fresh random 80-byte key, keeping at most `keep` keys (>= 1).
     /// @throws std::invalid_argument when `keep` is 0.
     explicit TicketKeyRing(std::size_t keep = 3);
     ~TicketKeyRing();
+    /// A handle: copies share the ring (and so every context given one of them).
+    /// @{
     TicketKeyRing(const TicketKeyRing& other) noexcept;
     TicketKeyRing& operator=(const TicketKeyRing& other) noexcept;
     TicketKeyRing(TicketKeyRing&& other) noexcept;
     TicketKeyRing& operator=(TicketKeyRing&& other) noexcept;
+    /// @}
 
     /// Makes `key` (80 or 48 bytes, layout above) the newest key, the one that encrypts; the
     /// oldest keys beyond keep() are dropped. Leaves the derived mode.
@@ -115,6 +120,7 @@ class TLS_API TicketKeyRing {
     std::vector<Bytes> key_names() const;
     /// The same as lowercase hex, for logs.
     std::vector<std::string> key_names_hex() const;
+    /// What the ring did: tickets issued, opened with the newest key, renewed, unknown.
     TicketKeyStats stats() const noexcept;
 
   private:

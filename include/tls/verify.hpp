@@ -59,7 +59,7 @@ struct VerifyRequest {
 
 /// The outcome. A rejected chain is a result, not an exception.
 struct VerifyResult {
-    bool ok = false;
+    bool ok = false;  ///< the chain verified (and the name matched, when one was given)
     /// OpenSSL's X509_V_ERR_* code; 0 (X509_V_OK) when ok. The same value a handshake's
     /// SSLCertVerificationError::verify_code() carries.
     long verify_code = 0;
@@ -72,6 +72,7 @@ struct VerifyResult {
     /// (Python 3.13's get_verified_chain()), else as far as it was built.
     std::vector<Bytes> chain;
 
+    /// `ok`.
     explicit operator bool() const noexcept { return ok; }
 };
 

@@ -29,13 +29,16 @@ struct CertificateCheck {
     /// When !preverified: OpenSSL's X509_V_ERR_* code and its text (as
     /// SSLCertVerificationError::verify_code/verify_message would give them); 0 and "ok" when
     /// preverified.
+    /// @{
     long verify_code = 0;
     std::string verify_message;
+    /// @}
 };
 
 /// A verify callback's answer for one certificate.
 class TLS_API VerifyDecision {
   public:
+    /// Which of the three answers (the factory functions below).
     enum class Kind { keep, reject, accept };
 
     /// OpenSSL's verdict stands.
@@ -51,6 +54,7 @@ class TLS_API VerifyDecision {
     /// callback it is the same as keep().
     static VerifyDecision accept() noexcept { return VerifyDecision(Kind::accept, {}); }
 
+    /// Which answer this is.
     Kind kind() const noexcept { return kind_; }
     /// The reason given to reject(); empty otherwise.
     const std::string& reason() const noexcept { return reason_; }
