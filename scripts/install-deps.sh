@@ -5,7 +5,9 @@
 #                                   #   runtimes, clang-tidy, the interop peers, what building
 #                                   #   OpenSSL 3.5 takes (the test suite); libasio-dev and
 #                                   #   libboost-dev bring the Asio and Beast examples and tests;
-#                                   #   what cpack needs for the Debian packages; doxygen
+#                                   #   what cpack needs for the Debian packages; doxygen and
+#                                   #   help2man; SMTP, IMAP, POP3, FTP, XMPP, LDAP and
+#                                   #   PostgreSQL servers for --starttls
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
@@ -19,8 +21,11 @@ test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnu
                # scripts/test-packages.sh: cpack's DEB generator runs dpkg-shlibdeps (dpkg-dev)
                # and file; nm, readelf and c++filt come with g++ (binutils)
                file binutils
-               # the API reference (docs/Doxyfile), warnings as errors
-               doxygen)
+               # the API reference (docs/Doxyfile), warnings as errors; the command's man pages
+               doxygen help2man
+               # tlsctx connect --starttls against the servers Debian packages for each protocol
+               python3-aiosmtpd python3-pyftpdlib python3-openssl dovecot-imapd dovecot-pop3d
+               prosody slapd postgresql-15)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then

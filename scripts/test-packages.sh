@@ -122,6 +122,13 @@ trap remove EXIT
 section "apt-get install"
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${debs[@]}" </dev/null >/dev/null
 /usr/bin/tlsctx --version
+# A man page per command, from the same text as its --help.
+for page in tlsctx tlsctx-connect tlsctx-serve tlsctx-verify tlsctx-decode-cert tlsctx-ciphers \
+  tlsctx-demo; do
+  [[ -f /usr/share/man/man1/$page.1.gz ]] || fail "tlsctx-tools has no man page $page(1)"
+done
+zcat /usr/share/man/man1/tlsctx-connect.1.gz | grep -q -- 'starttls' ||
+  fail "tlsctx-connect(1) does not describe --starttls (not made from connect --help?)"
 # The loader may name the merged /lib instead of /usr/lib.
 installed_lib="libtlsctx\.so\.0 => (/usr)?/$libdir/libtlsctx\.so\.0"
 grep -Eq "$installed_lib" <<<"$(ldd /usr/bin/tlsctx)" ||

@@ -25,6 +25,12 @@ struct ConnectFacts {
         std::string version;  ///< of the second connection
     };
     std::optional<Resume> resume;
+    /// --starttls: the protocol and the server's answer that let TLS start.
+    struct StartTls {
+        std::string protocol;
+        std::string answer;
+    };
+    std::optional<StartTls> starttls;
 };
 
 /// The human report (stdout): negotiated parameters, verification, the peer certificate and,

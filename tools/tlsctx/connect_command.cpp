@@ -1,8 +1,10 @@
 // `tlsctx connect HOST:PORT`: a TLS client in the spirit of `openssl s_client`, with the secure
 // defaults of tls::Context. Prints what was negotiated and the peer certificate as Python's
 // getpeercert() dict; `--send` writes a request, half-closes and prints the whole response;
-// `--showcerts`, `--resume`, `--sess-out`/`--sess-in` and `--keylog` as s_client has them.
+// `--showcerts`, `--resume`, `--sess-out`/`--sess-in`, `--keylog` and `--starttls` as s_client
+// has them.
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <iostream>
@@ -20,6 +22,7 @@
 #include "tls/socket.hpp"
 #include "tlsctx/commands.hpp"
 #include "tlsctx/connect.hpp"
+#include "tlsctx/starttls.hpp"
 
 namespace tlsctx_tool {
 namespace {
@@ -51,6 +54,7 @@ struct ConnectOptions {
     std::string sess_out;
     std::string sess_in;
     std::string keylog;
+    std::string starttls;
 };
 
 tls::Context make_client_context(const ConnectOptions& options) {
@@ -142,14 +146,29 @@ void collect_tickets(tls::Socket& socket) {
     }
 }
 
-// A TCP connection to the target and a client socket over it, handshake not yet done.
+// A TCP connection to the target (upgraded with --starttls's dialogue, whose last answer goes
+// to `starttls_answer`) and a client socket over it, handshake not yet done.
 tls::Socket open_socket(tls::Context& context, const ConnectOptions& options,
-                        const HostPort& target, tls::Timeout timeout, const tls::Session& session) {
-    tls::WrapOptions wrap = tls::WrapOptions::client(options.servername.value_or(target.host));
+                        const HostPort& target, tls::Timeout timeout, const tls::Session& session,
+                        std::string* starttls_answer = nullptr) {
+    const std::string name = options.servername.value_or(target.host);
+    tls::WrapOptions wrap = tls::WrapOptions::client(name);
     wrap.do_handshake_on_connect = false;
     wrap.session = session;
-    tls::Socket socket = context.wrap_socket(tcp_connect(target.host, target.port, timeout),
-                                             tls::FdOwnership::adopt, wrap);
+    const int fd = tcp_connect(target.host, target.port, timeout);
+    if (!options.starttls.empty()) {
+        try {
+            const std::string answer =
+                negotiate_starttls(fd, *starttls_from_name(options.starttls), name, timeout);
+            if (starttls_answer != nullptr) {
+                *starttls_answer = answer;
+            }
+        } catch (...) {
+            ::close(fd);
+            throw;
+        }
+    }
+    tls::Socket socket = context.wrap_socket(fd, tls::FdOwnership::adopt, wrap);
     socket.settimeout(timeout);
     return socket;
 }
@@ -180,10 +199,14 @@ void run_connect(const ConnectOptions& options) {
     const tls::Session offered =
         options.sess_in.empty() ? tls::Session{} : load_session_file(options.sess_in);
 
-    tls::Socket socket = open_socket(context, options, target, timeout, offered);
+    ConnectFacts facts;
+    std::string starttls_answer;
+    tls::Socket socket = open_socket(context, options, target, timeout, offered, &starttls_answer);
+    if (!options.starttls.empty()) {
+        facts.starttls = ConnectFacts::StartTls{options.starttls, starttls_answer};
+    }
     socket.do_handshake();
 
-    ConnectFacts facts;
     facts.target = target;
     facts.verified = !options.insecure_no_verify;
     facts.showcerts = options.showcerts;
@@ -283,6 +306,13 @@ void add_connect_command(CLI::App& app) {
                     "DANGEROUS: append the connection secrets to FILE in the NSS key log format "
                     "(SSLKEYLOGFILE), so captures can be decrypted")
         ->type_name("FILE");
+    cmd->add_option("--starttls", o->starttls,
+                    "Upgrade a plaintext connection first, as `openssl s_client -starttls`: " +
+                        starttls_names())
+        ->type_name("PROTOCOL")
+        ->check([](const std::string& name) {
+            return starttls_from_name(name) ? std::string() : "not one of " + starttls_names();
+        });
     cmd->add_flag("--json", o->json, "Print one JSON object on one line");
     cmd->add_flag("--pretty", o->pretty, "Print the JSON object indented (implies --json)");
     cmd->callback([o] {

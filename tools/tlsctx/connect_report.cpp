@@ -105,8 +105,12 @@ void print_connect_human(const tls::Socket& socket, const ConnectFacts& facts) {
     tls::CipherDescription cipher = socket.cipher().value_or(tls::CipherDescription{});
     const std::size_t sent = socket.get_unverified_chain().size();
     std::cout << "connected:   " << format_host_port(facts.target.host, facts.target.port)
-              << " (server_hostname \"" << socket.server_hostname() << "\")\n"
-              << "version:     " << socket.version().value_or("?") << "\n"
+              << " (server_hostname \"" << socket.server_hostname() << "\")\n";
+    if (facts.starttls) {
+        std::cout << "starttls:    " << facts.starttls->protocol << ": \"" << facts.starttls->answer
+                  << "\"\n";
+    }
+    std::cout << "version:     " << socket.version().value_or("?") << "\n"
               << "cipher:      " << cipher.name << " (" << cipher.protocol << ", "
               << cipher.secret_bits << " secret bits)\n"
               << "alpn:        " << socket.selected_alpn_protocol().value_or("(none)") << "\n";
@@ -180,6 +184,10 @@ void print_connect_json(const tls::Socket& socket, const ConnectFacts& facts, bo
     out["session_reused"] = socket.session_reused();
     out["server_hostname"] = socket.server_hostname();
     out["verified"] = facts.verified;
+    if (facts.starttls) {
+        out["starttls"] =
+            Json{{"protocol", facts.starttls->protocol}, {"answer", facts.starttls->answer}};
+    }
     if (facts.resume) {
         Json resume = Json::object();
         resume["session_offered"] = facts.resume->offered;
