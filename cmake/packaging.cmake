@@ -2,7 +2,7 @@
 # packages"). One package per install component:
 #   libtlsctx0        runtime   libtlsctx.so.0 (SONAME libtlsctx.so.0, docs/abi.md)
 #   libtlsctx-dev     devel     headers, libtlsctx.a, the libtlsctx.so link, CMake config, tlsctx.pc
-#   tlsctx-tools      tools     the tlsctx command
+#   tlsctx-tools      tools     the tlsctx command and its man pages
 # and, when cmake/store_backends.cmake built them, each session-store backend in a runtime and a
 # -dev package of its own (libtlsctx-redis0, libtlsctx-redis-dev, libtlsctx-memcached0, ...), so
 # that libtlsctx0 never brings hiredis or libmemcached with it.
