@@ -231,7 +231,7 @@ class Postgres {
         }
         DaemonStartup s;
         s.name = "postgres";
-        s.command = [this, home](std::uint16_t port) {
+        s.command = [home](std::uint16_t port) {
             return as_postgres({kBin + "postgres", "-D", home + "/data", "-p", std::to_string(port),
                                 "-k", home, "-c", "listen_addresses=127.0.0.1", "-c", "ssl=on",
                                 "-c", "ssl_cert_file=" + home + "/cert.pem", "-c",
