@@ -14,29 +14,20 @@
 #include "support/peers.hpp"
 #include "support/s_server_helpers.hpp"
 #include "support/test_pki.hpp"
+#include "support/tool_runner.hpp"
 
 namespace {
 
-using tls::test::Millis;
 using tls::test::OpensslServer;
 using tls::test::OpensslServerOptions;
 using tls::test::ProcessResult;
 using tls::test::TestPki;
 using tls::test::more::contains;
 using tls::test::more::TempDir;
+using tls::test::tool::describe;
+using tls::test::tool::run;
 
 const std::string kTool = tls::test::more::tlsctx_tool();
-constexpr Millis kLimit{20000};
-
-ProcessResult run(const std::vector<std::string>& argv) {
-    return tls::test::run_process(argv, {}, kLimit);
-}
-
-std::string describe(const ProcessResult& r) {
-    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err;
-}
-
 // s_server presenting localhost with the intermediate (two certificates sent), answering
 // `connections` connections in the given mode; `version_flag` "-tls1_2" / "-tls1_3".
 OpensslServerOptions server_options(const std::string& version_flag, int connections,

@@ -12,29 +12,20 @@
 
 #include "support/more_peers.hpp"
 #include "support/peers.hpp"
+#include "support/tool_runner.hpp"
 #include "tls/certificate.hpp"
 #include "tls/pki.hpp"
 
 namespace {
 
-using tls::test::Millis;
 using tls::test::ProcessResult;
 using tls::test::more::contains;
 using tls::test::more::TempDir;
 using tls::test::more::write_file;
+using tls::test::tool::describe;
+using tls::test::tool::run;
 
 const std::string kTool = tls::test::more::tlsctx_tool();
-constexpr Millis kLimit{20000};
-
-ProcessResult run(const std::vector<std::string>& argv) {
-    return tls::test::run_process(argv, {}, kLimit);
-}
-
-std::string describe(const ProcessResult& r) {
-    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> out;
     std::istringstream in(text);

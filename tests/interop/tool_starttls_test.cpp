@@ -16,6 +16,7 @@
 #include "support/more_peers.hpp"
 #include "support/peers.hpp"
 #include "support/test_pki.hpp"
+#include "support/tool_runner.hpp"
 
 namespace {
 
@@ -27,15 +28,11 @@ using tls::test::more::contains;
 using tls::test::more::DaemonStartup;
 using tls::test::more::TempDir;
 using tls::test::more::write_file;
+using tls::test::tool::describe;
 
 const std::string kTool = tls::test::more::tlsctx_tool();
 // The Python peers import Debian's python3-aiosmtpd and python3-pyftpdlib: Debian's interpreter.
 const std::string kDebianPython = "/usr/bin/python3";
-
-std::string describe(const ProcessResult& r) {
-    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err;
-}
 
 ProcessResult connect(std::uint16_t port, const std::string& protocol,
                       std::vector<std::string> extra = {}) {
@@ -43,7 +40,7 @@ ProcessResult connect(std::uint16_t port, const std::string& protocol,
                                      "--starttls", protocol,   "--servername",
                                      "localhost",  "--cafile", TestPki::get().ca_cert()};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    return tls::test::run_process(argv, {}, Millis(20000));
+    return tls::test::tool::run(argv);
 }
 
 bool running_as_root() {
@@ -356,8 +353,8 @@ TEST(TlsctxToolStartTls, WrongProtocolForTheServerFailsWithTheServersWords) {
 }
 
 TEST(TlsctxToolStartTls, UnknownProtocolIsAUsageError) {
-    ProcessResult r = tls::test::run_process(
-        {kTool, "connect", "127.0.0.1:1", "--starttls", "gopher"}, {}, Millis(20000));
+    ProcessResult r =
+        tls::test::tool::run({kTool, "connect", "127.0.0.1:1", "--starttls", "gopher"});
     EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_TRUE(contains(r.err, "smtp, imap, pop3, ftp, xmpp, ldap, postgres")) << r.err;
 }

@@ -21,33 +21,23 @@
 #include "support/feature_helpers.hpp"
 #include "support/more_peers.hpp"
 #include "support/peers.hpp"
+#include "support/tool_runner.hpp"
 #include "tls/ciphers.hpp"
 #include "tls/pki.hpp"
 #include "tls/version.hpp"
 
 namespace {
 
-using tls::test::Millis;
 using tls::test::ProcessResult;
 using tls::test::more::contains;
 using tls::test::more::TempDir;
 using tls::test::more::TlsctxServe;
 using tls::test::more::write_file;
+using tls::test::tool::describe;
+using tls::test::tool::kLimit;
+using tls::test::tool::run;
 
 const std::string kTool = tls::test::more::tlsctx_tool();
-// Upper bound for any one subprocess; a hang ends it and shows up as timed_out.
-constexpr Millis kLimit{20000};
-
-// Runs argv to completion (stdin empty) under kLimit.
-ProcessResult run(const std::vector<std::string>& argv) {
-    return tls::test::run_process(argv, {}, kLimit);
-}
-
-std::string describe(const ProcessResult& r) {
-    return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-           "\n--- stdout ---\n" + r.out + "\n--- stderr ---\n" + r.err;
-}
-
 // The files a server and its clients need: ca.pem, <name>.chain.pem, <name>.key.pem.
 struct ServerFiles {
     std::string ca;
