@@ -7,9 +7,10 @@
 // GROUP NAME: handshake {tls13_ecdsa,tls13_rsa,tls12_rsa} | resume {tls13_ticket,tls12_session_id}
 //             | records {bulk16k,small64}  (records: one write + one read over memory BIOs,
 //             AES-128)
-// SIDE: tlsctx | tlsctx_reloaded | raw | raw_norelease | raw_clear | raw_peek (tlsctx_reloaded:
-// the server context's chain republished with set_cert_chains, so every connection takes the
-// live-reload path; raw_clear / raw_peek: raw with ERR_clear_error before every SSL call / with
+// SIDE: tlsctx | tlsctx_reloaded | tlsctx_web_pki | raw | raw_norelease | raw_clear | raw_peek
+// (tlsctx_reloaded: the server context's chain republished with set_cert_chains, so every
+// connection takes the live-reload path; tlsctx_web_pki: the client verifies with
+// VerifyProfile::web_pki, whose cost is the difference to tlsctx; raw_clear / raw_peek: raw with ERR_clear_error before every SSL call / with
 // clear-only-if-ERR_peek_error before it). Set-up
 // (contexts, key loading, a warm-up) runs outside tlsctx_bench_measured, so the counts are per
 // COUNT iterations of the scenario alone.
@@ -80,6 +81,13 @@ struct ReloadedTlsctxEnv : bench::TlsctxEnv {
     }
 };
 
+// A tlsctx pair whose client verifies the server under the web-PKI profile.
+struct WebPkiTlsctxEnv : bench::TlsctxEnv {
+    explicit WebPkiTlsctxEnv(const Config& config) : bench::TlsctxEnv(config) {
+        client.set_verify_profile(tls::VerifyProfile::web_pki);
+    }
+};
+
 template <typename T>
 int run(T& fixture, long count) {
     T::step(&fixture);  // warm-up: lazy initialisation stays out of the counts
@@ -100,11 +108,13 @@ int main(int argc, char** argv) {
     const std::string side = argv[3];
     const long count = std::atol(argv[4]);
     const bool reloaded = side == "tlsctx_reloaded";
-    const bool tlsctx = side == "tlsctx" || reloaded;
+    const bool web_pki = side == "tlsctx_web_pki";
+    const bool tlsctx = side == "tlsctx" || reloaded || web_pki;
     if (!tlsctx && side != "raw" && side != "raw_norelease" && side != "raw_clear" &&
         side != "raw_peek") {
         bench::die(
-            "SIDE must be tlsctx, tlsctx_reloaded, raw, raw_norelease, raw_clear or raw_peek");
+            "SIDE must be tlsctx, tlsctx_reloaded, tlsctx_web_pki, raw, raw_norelease, raw_clear "
+            "or raw_peek");
     }
     const char* suffix = side == "raw_clear" ? ":clear" : side == "raw_peek" ? ":peek" : "";
     if (group == "handshake" || group == "resume") {
@@ -113,6 +123,10 @@ int main(int argc, char** argv) {
         const bool resume = group == "resume";
         if (reloaded) {
             Connections<ReloadedTlsctxEnv> c(config, resume);
+            return run(c, count);
+        }
+        if (web_pki) {
+            Connections<WebPkiTlsctxEnv> c(config, resume);
             return run(c, count);
         }
         if (tlsctx) {

@@ -48,6 +48,8 @@ struct ContextState {
     // counts only when set through dangerous().
     VerifyCallback verify_callback;
     bool verify_callback_may_accept = false;
+    // The rules beyond OpenSSL's (verify_policy.hpp); also the cert_verify_callback's argument.
+    VerifyProfile verify_profile = VerifyProfile::standard;
     bool post_handshake_auth = false;
     // Key exchange restricted to ML-KEM groups (context_post_quantum.cpp); the classifier then
     // words a handshake without a shared group as the peer's lack of post-quantum support.

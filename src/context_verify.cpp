@@ -9,6 +9,7 @@
 #include "context_state.hpp"
 #include "context_unchecked.hpp"
 #include "tls/context.hpp"
+#include "verify_policy.hpp"
 #include "weakening.hpp"
 
 namespace tls {
@@ -30,6 +31,19 @@ void Context::set_verify_mode(VerifyMode mode) {
                                  "tls::CERT_NONE");
     }
     detail::unchecked::set_verify_mode(*state_, mode);
+}
+
+VerifyProfile Context::verify_profile() const noexcept {
+    return state_->verify_profile;
+}
+
+void Context::set_verify_profile(VerifyProfile profile) {
+    if (profile != VerifyProfile::standard && profile != VerifyProfile::web_pki) {
+        throw std::invalid_argument("set_verify_profile: not a tls::VerifyProfile value");
+    }
+    state_->verify_profile = profile;
+    SSL_CTX_set_cert_verify_callback(state_->ctx.get(), &detail::verify_cert_with_policy,
+                                     detail::profile_argument(profile));
 }
 
 bool Context::check_hostname() const noexcept {

@@ -79,7 +79,8 @@ std::shared_ptr<ContextState> make_context_state(Protocol protocol) {
     }
     // OpenSSL's chain verification plus the checks it lacks (the expected host name against the
     // CAs' name constraints); tls::verify_certificate_chain runs the very same function.
-    SSL_CTX_set_cert_verify_callback(ctx, &verify_cert_with_policy, nullptr);
+    SSL_CTX_set_cert_verify_callback(ctx, &verify_cert_with_policy,
+                                     profile_argument(VerifyProfile::standard));
     // Python 3.13's strict X.509 rules; partial chains let an intermediate placed in the store
     // act as a trust anchor; trusted-first prefers local anchors over peer-sent copies.
     X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_TRUSTED_FIRST |

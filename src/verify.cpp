@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -19,7 +20,10 @@
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/errors.hpp"
+#include "engine.hpp"
+#include "ex_data.hpp"
 #include "verify_policy.hpp"
+#include "web_pki.hpp"
 
 namespace tls {
 namespace detail {
@@ -117,14 +121,59 @@ bool peer_name_within_constraints(X509_STORE_CTX* ctx) {
 
 }  // namespace
 
-int verify_cert_with_policy(X509_STORE_CTX* ctx, void*) noexcept {
+int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason) noexcept {
+    WebPkiRun run;
+    const bool web_pki = profile == VerifyProfile::web_pki;
+    if (web_pki) {
+        begin_web_pki(ctx, run);
+    }
     const int rc = X509_verify_cert(ctx);
     if (rc != 1) {
+        if (web_pki) {
+            end_web_pki(ctx, run);
+        }
         return rc;
     }
-    const bool ok = peer_name_within_constraints(ctx);
+    bool ok = true;
+    try {
+        if (web_pki) {
+            if (RuleResult broken = finish_web_pki(ctx, run)) {
+                STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+                X509_STORE_CTX_set_error_depth(ctx, broken->depth);
+                X509_STORE_CTX_set_current_cert(ctx, sk_X509_value(chain, broken->depth));
+                X509_STORE_CTX_set_error(ctx, static_cast<int>(broken->code));
+                reason = std::move(broken->reason);
+                ok = false;
+            }
+        }
+    } catch (...) {
+        X509_STORE_CTX_set_error(ctx, X509_V_ERR_OUT_OF_MEM);
+        ok = false;
+    }
+    ok = ok && peer_name_within_constraints(ctx);
     ERR_clear_error();
     return ok ? 1 : 0;
+}
+
+int verify_cert_with_policy(X509_STORE_CTX* ctx, void* arg) noexcept {
+    const VerifyProfile profile =
+        arg != nullptr ? *static_cast<const VerifyProfile*>(arg) : VerifyProfile::standard;
+    std::string reason;
+    const int rc = verify_chain(ctx, profile, reason);
+    if (rc != 1 && !reason.empty()) {
+        auto* ssl = static_cast<SSL*>(
+            X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+        if (Engine* engine = ssl != nullptr ? engine_of(ssl) : nullptr) {
+            engine->note_verify_refusal(std::move(reason));
+        }
+    }
+    return rc;
+}
+
+void* profile_argument(VerifyProfile profile) noexcept {
+    // OpenSSL's callback argument is a void*; these constants are only ever read through it.
+    static constexpr VerifyProfile kProfiles[] = {VerifyProfile::standard, VerifyProfile::web_pki};
+    return const_cast<VerifyProfile*>(&kProfiles[profile == VerifyProfile::web_pki ? 1 : 0]);
 }
 
 }  // namespace detail
@@ -212,6 +261,15 @@ ossl::X509VerifyParamPtr connection_param(const VerifyRequest& request, bool& na
                                    std::chrono::system_clock::to_time_t(*request.at_time));
     }
 
+    if (!request.email_address.empty() &&
+        (request.email_address.find('\0') != std::string::npos ||
+         X509_VERIFY_PARAM_set1_email(param.get(), request.email_address.data(),
+                                      request.email_address.size()) != 1)) {
+        ossl::clear_errors();
+        throw std::invalid_argument(std::string(kOperation) + ": invalid email address '" +
+                                    request.email_address + "'");
+    }
+
     name = request.dns_name.empty() ? request.ip_address : request.dns_name;
     if (name.empty()) {
         return param;
@@ -247,9 +305,13 @@ ossl::X509VerifyParamPtr connection_param(const VerifyRequest& request, bool& na
 
 // Worded as SSLCertVerificationError::verify_message() (ossl/error.cpp): Python names the
 // expected name in host and IP mismatches.
-std::string describe(long code, bool name_is_ip, const std::string& name) {
+std::string describe(long code, bool name_is_ip, const std::string& name,
+                     const std::string& email) {
     if (code == X509_V_ERR_HOSTNAME_MISMATCH && !name_is_ip) {
         return "Hostname mismatch, certificate is not valid for '" + name + "'.";
+    }
+    if (code == X509_V_ERR_EMAIL_MISMATCH && !email.empty()) {
+        return "Email address mismatch, certificate is not valid for '" + email + "'.";
     }
     if (code == X509_V_ERR_IP_ADDRESS_MISMATCH && name_is_ip) {
         return "IP address mismatch, certificate is not valid for '" + name + "'.";
@@ -351,7 +413,8 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
     }
 
     // The handshake runs the same function (installed as the context's cert_verify_callback).
-    const int rc = detail::verify_cert_with_policy(ctx.get(), nullptr);
+    std::string reason;
+    const int rc = detail::verify_chain(ctx.get(), request.profile, reason);
     VerifyResult result;
     result.ok = rc == 1;
     if (!result.ok) {
@@ -362,7 +425,9 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
             result.verify_code = X509_V_ERR_UNSPECIFIED;
         }
         result.error_depth = X509_STORE_CTX_get_error_depth(ctx.get());
-        result.verify_message = describe(result.verify_code, name_is_ip, name);
+        result.verify_message =
+            reason.empty() ? describe(result.verify_code, name_is_ip, name, request.email_address)
+                           : std::move(reason);
     }
     ossl::X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
     ossl::clear_errors();

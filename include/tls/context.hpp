@@ -30,6 +30,7 @@
 #include "tls/session_store.hpp"
 #include "tls/ticket_keys.hpp"
 #include "tls/verify_callback.hpp"
+#include "tls/verify_profile.hpp"
 
 namespace tls {
 
@@ -245,6 +246,16 @@ class TLS_API Context {
     /// Python has no equivalent. An empty function removes it. Set it before the context is
     /// shared, like the other settings.
     void set_verify_callback(VerifyCallback callback);
+
+    /// The rules a peer chain must meet beyond OpenSSL's (tls/verify_profile.hpp). Default
+    /// VerifyProfile::standard (Python's behaviour); VerifyProfile::web_pki adds the RFC 5280
+    /// and CA/Browser Forum rules browsers enforce, for clients of the public web. A stricter
+    /// profile only ever rejects more, so it needs no `dangerous()`. Python has no equivalent.
+    /// @{
+    VerifyProfile verify_profile() const noexcept;
+    /// @throws std::invalid_argument for a value that is not a VerifyProfile.
+    void set_verify_profile(VerifyProfile profile);
+    /// @}
 
     /// Python: `SSLContext.minimum_version` / `maximum_version`.
     TLSVersion minimum_version() const noexcept;

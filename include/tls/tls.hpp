@@ -30,4 +30,5 @@
 #include "tls/ticket_keys.hpp"
 #include "tls/verify.hpp"
 #include "tls/verify_callback.hpp"
+#include "tls/verify_profile.hpp"
 #include "tls/version.hpp"

@@ -13,6 +13,7 @@
 #include "tls/bytes.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
+#include "tls/verify_profile.hpp"
 
 namespace tls {
 
@@ -36,6 +37,10 @@ struct VerifyRequest {
     std::string dns_name;
     /// The expected IP address, v4 or v6 text; matches only IP subjectAltName entries.
     std::string ip_address;
+    /// An expected email address, checked as OpenSSL's X509_check_email does: against the
+    /// certificate's rfc822Name subjectAltName entries (the subject's emailAddress when there
+    /// are none). For client certificates that carry a person's identity; empty = no check.
+    std::string email_address;
     /// The time to check validity at; default now.
     std::optional<std::chrono::system_clock::time_point> at_time;
     /// SERVER_AUTH verifies a server certificate (what a client does: serverAuth EKU where an
@@ -55,6 +60,8 @@ struct VerifyRequest {
     /// Context::hostname_checks_common_name(): match dns_name against the subject CN of a
     /// certificate without DNS subjectAltName entries. Off by default (stricter than Python).
     bool hostname_checks_common_name = false;
+    /// The rules beyond OpenSSL's, as Context::set_verify_profile (tls/verify_profile.hpp).
+    VerifyProfile profile = VerifyProfile::standard;
 };
 
 /// The outcome. A rejected chain is a result, not an exception.
@@ -64,7 +71,8 @@ struct VerifyResult {
     /// SSLCertVerificationError::verify_code() carries.
     long verify_code = 0;
     /// OpenSSL's text for verify_code, worded as SSLCertVerificationError::verify_message()
-    /// (host and IP mismatches name the expected name).
+    /// (host and IP mismatches name the expected name), or the broken rule of a profile
+    /// ("web-PKI profile: ... (RFC 5280 4.1.2.2)").
     std::string verify_message;
     /// Position in the chain of the certificate that failed (0 = leaf); -1 when ok.
     int error_depth = -1;

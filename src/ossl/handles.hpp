@@ -139,6 +139,10 @@ inline void free_x509_info_stack(STACK_OF(X509_INFO) * s) noexcept {
 /// A parsed PEM bundle (certificates, CRLs) from PEM_X509_INFO_read_bio.
 using X509InfoStackPtr = std::unique_ptr<STACK_OF(X509_INFO), Deleter<free_x509_info_stack>>;
 using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<NAME_CONSTRAINTS_free>>;
+inline void free_x509_crl_stack(STACK_OF(X509_CRL) * s) noexcept {
+    sk_X509_CRL_pop_free(s, X509_CRL_free);
+}
+using X509CrlStackPtr = std::unique_ptr<STACK_OF(X509_CRL), Deleter<free_x509_crl_stack>>;
 
 }  // namespace tls::ossl
 

@@ -62,7 +62,7 @@ def load_expected(path):
     return expected, problems
 
 
-def unsupported_reason(case):
+def unsupported_reason(case, profile):
     """Why `tlsctx verify` cannot express this case, or None."""
     kind = case["validation_kind"]
     if kind not in REQUIRED_EKU:
@@ -71,12 +71,15 @@ def unsupported_reason(case):
     if peer is not None and peer["kind"] not in ("DNS", "IP"):
         return f"expected_peer_name of kind {peer['kind']} cannot be checked"
     if case.get("expected_peer_names"):
-        kinds = sorted({name["kind"] for name in case["expected_peer_names"]})
-        return (f"expected_peer_names ({', '.join(kinds)}) cannot be checked: a tlsctx server "
-                "does not match client identities")
+        kinds = sorted({name["kind"] for name in case["expected_peer_names"]} - {"RFC822"})
+        if kinds:
+            return (f"expected_peer_names ({', '.join(kinds)}) cannot be checked: only email "
+                    "addresses (tlsctx verify --email) can")
     if case.get("signature_algorithms"):
         return "signature_algorithms constraints cannot be expressed"
-    if case.get("key_usage"):
+    # The web-PKI profile requires digitalSignature in a leaf's keyUsage (the handshake signs).
+    if case.get("key_usage") and not (profile == "web-pki"
+                                      and case["key_usage"] == ["digitalSignature"]):
         return f"key_usage requirement {case['key_usage']} cannot be expressed"
     ekus = case.get("extended_key_usage") or []
     if ekus and ekus != [REQUIRED_EKU[kind]]:
@@ -98,8 +101,8 @@ def write(path, pems):
     return path
 
 
-def command_for(tool, case, workdir):
-    cmd = [tool, "verify",
+def command_for(tool, case, workdir, profile):
+    cmd = [tool, "verify", "--profile", profile,
            "--roots", write(os.path.join(workdir, "roots.pem"), case["trusted_certs"]),
            "--leaf", write(os.path.join(workdir, "leaf.pem"), [case["peer_certificate"]])]
     if case["untrusted_intermediates"]:
@@ -124,13 +127,27 @@ def last_line(text):
     return lines[-1].strip() if lines else ""
 
 
-def run_case(tool, case, workdir, timeout):
+def run_case(tool, case, workdir, timeout, profile):
     """Returns (actual_result, context, crashed)."""
-    reason = unsupported_reason(case)
+    reason = unsupported_reason(case, profile)
     if reason is not None:
         return "SKIPPED", reason, False
     os.makedirs(workdir)
-    cmd = command_for(tool, case, workdir)
+    # Each expected email address is one verification; the chain passes if all of them do.
+    emails = [name["value"] for name in case.get("expected_peer_names") or []]
+    outcome = None
+    for email in emails or [None]:
+        cmd = command_for(tool, case, workdir, profile)
+        if email is not None:
+            cmd += ["--email", email]
+        outcome = run_tool(cmd, timeout)
+        if outcome[0] != "SUCCESS":
+            break
+    return outcome
+
+
+def run_tool(cmd, timeout):
+    """Returns (actual_result, context, crashed) for one tlsctx verify call."""
     # A session of its own, so a timeout can end the tool and anything it started.
     with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, errors="replace",
@@ -156,8 +173,11 @@ def main():
     parser.add_argument("limbo_json", nargs="?", help="limbo.json (or use --limbo)")
     parser.add_argument("--limbo", help="path to limbo.json")
     parser.add_argument("--tlsctx", required=True, help="path to the tlsctx command")
-    parser.add_argument("--expected", default=os.path.join(HERE, "expected_mismatches.txt"),
-                        help="expected mismatches list (default: next to this script)")
+    parser.add_argument("--profile", default="standard", choices=["standard", "web-pki"],
+                        help="tlsctx verify --profile (default: standard)")
+    parser.add_argument("--expected",
+                        help="expected mismatches list (default: expected_mismatches.txt next "
+                             "to this script, expected_mismatches_web_pki.txt for web-pki)")
     parser.add_argument("--results", help="write x509-limbo result JSON here")
     parser.add_argument("--timeout", type=float, default=15.0, help="per-case timeout (s)")
     parser.add_argument("--jobs", type=int, default=max(2, 2 * (os.cpu_count() or 1)),
@@ -175,12 +195,16 @@ def main():
     cases = limbo["testcases"]
     if args.only:
         cases = [c for c in cases if any(text in c["id"] for text in args.only)]
+    if args.expected is None:
+        name = ("expected_mismatches_web_pki.txt" if args.profile == "web-pki"
+                else "expected_mismatches.txt")
+        args.expected = os.path.join(HERE, name)
     expected, problems = load_expected(args.expected)
 
     with tempfile.TemporaryDirectory(prefix="tlsctx-limbo-") as tmp:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             futures = [pool.submit(run_case, args.tlsctx, case, os.path.join(tmp, str(i)),
-                                   args.timeout)
+                                   args.timeout, args.profile)
                        for i, case in enumerate(cases)]
             outcomes = [future.result() for future in futures]
 
@@ -215,7 +239,8 @@ def main():
 
     if args.results:
         with open(args.results, "w", encoding="utf-8") as f:
-            json.dump({"version": 1, "harness": "tlsctx-verify", "results": results}, f,
+            json.dump({"version": 1, "harness": f"tlsctx-verify-{args.profile}",
+                       "results": results}, f,
                       indent=2)
             f.write("\n")
 
@@ -225,7 +250,7 @@ def main():
         print(f"UNEXPECTED {line}")
     for line in stale:
         print(f"STALE {line} (remove it from {os.path.basename(args.expected)})")
-    print(f"limbo: {passed} passed, {len(unexpected)} failed, {skipped} skipped "
+    print(f"limbo ({args.profile}): {passed} passed, {len(unexpected)} failed, {skipped} skipped "
           f"(expected mismatches: {len(expected_mismatches)})")
     return 1 if unexpected or stale or problems else 0
 

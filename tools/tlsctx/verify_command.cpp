@@ -3,7 +3,8 @@
 // tls::verify_certificate_chain.
 //
 //   tlsctx verify --roots R.pem [--intermediates I.pem] --leaf L.pem [--dns NAME | --ip ADDR]
-//                 [--time UNIX_SECONDS] [--client] [--max-depth N] [--crls C.pem] [--json]
+//                 [--time UNIX_SECONDS] [--client] [--max-depth N] [--crls C.pem]
+//                 [--email ADDR] [--profile standard|web-pki] [--json]
 //
 // Exit status: 0 the chain is accepted, 1 rejected (the depth, the subject there, the verify code
 // and message on stderr),
@@ -37,12 +38,14 @@ struct VerifyOptions {
     std::string leaf;
     std::string dns;
     std::string ip;
+    std::string email;
     std::optional<std::int64_t> time;
     bool client = false;
     std::optional<int> max_depth;
     std::vector<std::string> crls;
     bool crl_check_chain = false;
     bool hostname_checks_common_name = false;
+    std::string profile = "standard";
     bool json = false;
     bool pretty = false;
 };
@@ -93,6 +96,9 @@ tls::VerifyRequest make_request(const VerifyOptions& options) {
         request.flags |= tls::VerifyFlags::VERIFY_CRL_CHECK_CHAIN;
     }
     request.hostname_checks_common_name = options.hostname_checks_common_name;
+    request.email_address = options.email;
+    request.profile =
+        options.profile == "web-pki" ? tls::VerifyProfile::web_pki : tls::VerifyProfile::standard;
     return request;
 }
 
@@ -195,6 +201,8 @@ void add_verify_command(CLI::App& app) {
     CLI::Option* ip =
         cmd->add_option("--ip", options->ip, "Expected IP address (matches IP SANs only)");
     dns->excludes(ip);
+    cmd->add_option("--email", options->email,
+                    "Expected email address (rfc822Name SANs; a client certificate's identity)");
     cmd->add_option("--time", options->time,
                     "Check validity at this time (seconds since the epoch); default: now");
     cmd->add_flag("--client", options->client,
@@ -209,6 +217,10 @@ void add_verify_command(CLI::App& app) {
                   "With --crls: require a CRL for every CA in the chain, not just the leaf's");
     cmd->add_flag("--hostname-checks-common-name", options->hostname_checks_common_name,
                   "Match --dns against the subject CN of a certificate without DNS SANs");
+    cmd->add_option("--profile", options->profile,
+                    "Rules beyond OpenSSL's: standard (Python's behaviour) or web-pki (RFC 5280 "
+                    "and CA/Browser Forum rules, as browsers apply them); default: standard")
+        ->check(CLI::IsMember({"standard", "web-pki"}));
     cmd->add_flag("--json", options->json,
                   "Print {ok, verify_code, verify_message, error_depth, error_subject, chain} "
                   "as one line of JSON");

@@ -1,0 +1,27 @@
+// tlsctx — verification profiles: which rules a certificate chain must meet beyond OpenSSL's.
+// Python's ssl has one behaviour (OpenSSL's verifier with VERIFY_X509_STRICT); tlsctx keeps it as
+// the default and adds the rules browsers and rustls-webpki enforce for the public web as an
+// opt-in profile. Docs: docs/security.md ("Verification profiles").
+#pragma once
+
+namespace tls {
+
+/// The rule set a peer's certificate chain is verified against, in handshakes
+/// (Context::set_verify_profile) and offline (VerifyRequest::profile).
+enum class VerifyProfile {
+    /// Python 3.13's create_default_context() verification (OpenSSL's X509_verify_cert with
+    /// VERIFY_X509_STRICT) plus the name-constraint check on the expected host name that tlsctx
+    /// always adds. Accepts what a private PKI built with `openssl req`/`openssl ca` issues.
+    standard,
+    /// `standard` plus the RFC 5280 and CA/Browser Forum Baseline Requirements rules that
+    /// OpenSSL 3 does not enforce: positive serial numbers of at most 20 octets, a serverAuth
+    /// (or clientAuth) EKU in every leaf and none in trust anchors, no CA leaf, RSA keys of
+    /// whole bytes and P-256/P-384/P-521 EC keys only, well-formed DNS names without wildcards
+    /// over public suffixes, a subject CN that repeats a SAN, name constraints only in CAs and
+    /// never empty, well-formed AKI/AIA, CRLs with a CRL number, notAfter inclusive, and
+    /// self-issued certificates left out of the maximum depth. Meant for clients of the public
+    /// web; a private PKI may fail it. The rule table is in docs/security.md.
+    web_pki,
+};
+
+}  // namespace tls
