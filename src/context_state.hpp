@@ -2,6 +2,8 @@
 // handle to it (ContextAccess): the public header names neither.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -20,6 +22,7 @@ struct OcspStaple;               // ocsp_check.hpp
 struct TicketKeyRingState;       // ticket_key_ring_state.hpp
 struct ClientSessionCacheState;  // client_session_cache_state.hpp
 struct SessionStoreBinding;      // session_store_binding.hpp
+struct VerifiedChainCacheState;  // verified_chain_cache_state.hpp
 
 struct ContextState {
     ossl::SslCtxPtr ctx;
@@ -50,6 +53,11 @@ struct ContextState {
     bool verify_callback_may_accept = false;
     // The rules beyond OpenSSL's (verify_policy.hpp); also the cert_verify_callback's argument.
     VerifyProfile verify_profile = VerifyProfile::standard;
+    // Positive verdicts reused across connections (verify_chain_cache.cpp), when set; and a count
+    // of the changes to this context's trust, part of the cache key, so that a verdict reached
+    // against other anchors or CRLs is never reused.
+    std::shared_ptr<VerifiedChainCacheState> verified_chain_cache;
+    std::atomic<std::uint64_t> trust_generation{0};
     bool post_handshake_auth = false;
     // Key exchange restricted to ML-KEM groups (context_post_quantum.cpp); the classifier then
     // words a handshake without a shared group as the peer's lack of post-quantum support.

@@ -34,6 +34,7 @@ void ContextState::ensure_default_trust() {
         // verification will then fail with "unable to get local issuer certificate".
         SSL_CTX_set_default_verify_paths(ctx.get());
         ERR_clear_error();
+        ++trust_generation;
     });
 }
 
@@ -154,6 +155,7 @@ void Context::load_verify_locations(const std::string& cafile, const std::string
     std::shared_ptr<const detail::TrustSnapshot> hold;
     load_locations(current_store(*state_, hold), cafile, capath, op);
     state_->trust_configured = true;
+    ++state_->trust_generation;
 }
 
 void Context::reload_verify_locations(const std::string& cafile, const std::string& capath,
@@ -181,6 +183,7 @@ void Context::reload_verify_locations(const std::string& cafile, const std::stri
         load_pem_trust(snapshot->store.get(), cadata, op);
     }
     state_->trust_configured = true;
+    ++state_->trust_generation;
     state_->live.publish_trust(std::move(snapshot));
 }
 
@@ -188,6 +191,7 @@ void Context::load_verify_cadata(std::string_view pem) {
     std::shared_ptr<const detail::TrustSnapshot> hold;
     load_pem_trust(current_store(*state_, hold), pem, "load_verify_locations");
     state_->trust_configured = true;
+    ++state_->trust_generation;
 }
 
 void Context::load_verify_cadata(const Bytes& der) {
@@ -211,6 +215,7 @@ void Context::load_verify_cadata(const Bytes& der) {
         throw SSLError(SSLErrc::ssl, std::string(op) + ": no certificate found in cadata");
     }
     state_->trust_configured = true;
+    ++state_->trust_generation;
 }
 
 void Context::load_default_certs(Purpose) {
@@ -224,6 +229,7 @@ void Context::set_default_verify_paths() {
     X509_STORE_set_default_paths(current_store(*state_, hold));
     ERR_clear_error();
     state_->trust_configured = true;
+    ++state_->trust_generation;
 }
 
 std::vector<CertificateInfo> Context::get_ca_certs() const {

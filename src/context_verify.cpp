@@ -9,6 +9,7 @@
 #include "context_state.hpp"
 #include "context_unchecked.hpp"
 #include "tls/context.hpp"
+#include "verified_chain_cache_state.hpp"
 #include "verify_policy.hpp"
 #include "weakening.hpp"
 
@@ -44,6 +45,21 @@ void Context::set_verify_profile(VerifyProfile profile) {
     state_->verify_profile = profile;
     SSL_CTX_set_cert_verify_callback(state_->ctx.get(), &detail::verify_cert_with_policy,
                                      detail::profile_argument(profile));
+}
+
+void Context::set_verified_chain_cache(const VerifiedChainCache& cache) {
+    state_->verified_chain_cache = detail::VerifiedChainCacheAccess::state(cache);
+}
+
+void Context::clear_verified_chain_cache() noexcept {
+    state_->verified_chain_cache.reset();
+}
+
+std::optional<VerifiedChainCache> Context::verified_chain_cache() const {
+    if (!state_->verified_chain_cache) {
+        return std::nullopt;
+    }
+    return detail::VerifiedChainCacheAccess::handle(state_->verified_chain_cache);
 }
 
 bool Context::check_hostname() const noexcept {

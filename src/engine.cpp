@@ -193,8 +193,8 @@ std::error_code Engine::handshake() noexcept {
         explain_callback_refusal();
     }
     if (!verify_refusal_.empty() && finished) {
-        if (ec == SSLErrc::cert_verification &&
-            last_error_.verify_code == X509_V_ERR_APPLICATION_VERIFICATION) {
+        // A verify callback's refusal (code 50) or a profile rule's (its own code).
+        if (ec == SSLErrc::cert_verification) {
             explain_verify_refusal();
         }
         verify_refusal_.clear();
@@ -234,10 +234,16 @@ void Engine::explain_callback_refusal() noexcept {
 
 void Engine::explain_verify_refusal() noexcept {
     try {
-        const std::string generic = X509_verify_cert_error_string(last_error_.verify_code);
-        const std::size_t at = last_error_.message.find(generic);
-        if (at != std::string::npos) {
-            last_error_.message.replace(at, generic.size(), verify_refusal_);
+        // The message holds OpenSSL's text for the code, or the mapper's own wording of it
+        // (host and IP mismatches name the expected name).
+        for (const std::string& said :
+             {std::string(X509_verify_cert_error_string(last_error_.verify_code)),
+              last_error_.verify_message}) {
+            const std::size_t at = said.empty() ? std::string::npos : last_error_.message.find(said);
+            if (at != std::string::npos) {
+                last_error_.message.replace(at, said.size(), verify_refusal_);
+                break;
+            }
         }
         last_error_.verify_message = verify_refusal_;
     } catch (...) {

@@ -4,6 +4,7 @@
 #include "tls/verify.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -12,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <climits>
+#include <cstdint>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -20,9 +22,11 @@
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/errors.hpp"
+#include "context_state.hpp"
 #include "engine.hpp"
 #include "ex_data.hpp"
 #include "verify_policy.hpp"
+#include "verified_chain_cache_state.hpp"
 #include "web_pki.hpp"
 
 namespace tls {
@@ -121,7 +125,19 @@ bool peer_name_within_constraints(X509_STORE_CTX* ctx) {
 
 }  // namespace
 
-int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason) noexcept {
+int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason,
+                 const ChainCacheUse* cache) noexcept {
+    std::string key;
+    if (cache != nullptr && cache->cache != nullptr) {
+        try {
+            key = chain_cache_key(ctx, *cache, profile);
+            if (!key.empty() && answer_from_cache(ctx, *cache, key)) {
+                return 1;
+            }
+        } catch (...) {
+            key.clear();  // out of memory: verify in full, and remember nothing
+        }
+    }
     WebPkiRun run;
     const bool web_pki = profile == VerifyProfile::web_pki;
     if (web_pki) {
@@ -151,6 +167,13 @@ int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason
         ok = false;
     }
     ok = ok && peer_name_within_constraints(ctx);
+    if (ok && !key.empty()) {
+        try {
+            remember_verified_chain(ctx, *cache, key);
+        } catch (...) {
+            // Out of memory: the verdict stands; only the cache misses it.
+        }
+    }
     ERR_clear_error();
     return ok ? 1 : 0;
 }
@@ -158,11 +181,28 @@ int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason
 int verify_cert_with_policy(X509_STORE_CTX* ctx, void* arg) noexcept {
     const VerifyProfile profile =
         arg != nullptr ? *static_cast<const VerifyProfile*>(arg) : VerifyProfile::standard;
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    const ContextState* state = ssl != nullptr ? state_of(SSL_get_SSL_CTX(ssl)) : nullptr;
+    ChainCacheUse cache;
+    // A verify callback must see every certificate, so it turns the cache off.
+    if (state != nullptr && state->verified_chain_cache && !state->verify_callback) {
+        try {
+            X509_STORE* store = X509_STORE_CTX_get0_store(ctx);
+            const std::uint64_t generation = state->trust_generation.load();
+            cache.trust_identity.assign(reinterpret_cast<const char*>(&store), sizeof store);
+            cache.trust_identity.append(reinterpret_cast<const char*>(&generation),
+                                        sizeof generation);
+            cache.store = store;
+            cache.client_certificate = SSL_is_server(ssl) == 1;
+            cache.cache = state->verified_chain_cache.get();
+        } catch (...) {
+            cache.cache = nullptr;
+        }
+    }
     std::string reason;
-    const int rc = verify_chain(ctx, profile, reason);
+    const int rc = verify_chain(ctx, profile, reason, &cache);
     if (rc != 1 && !reason.empty()) {
-        auto* ssl = static_cast<SSL*>(
-            X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
         if (Engine* engine = ssl != nullptr ? engine_of(ssl) : nullptr) {
             engine->note_verify_refusal(std::move(reason));
         }
@@ -303,6 +343,28 @@ ossl::X509VerifyParamPtr connection_param(const VerifyRequest& request, bool& na
     return param;
 }
 
+// What identifies an offline request's trust for a VerifiedChainCache: a digest of the exact
+// anchor and CRL text, each entry length-prefixed.
+std::string trust_digest(const VerifyRequest& request) {
+    ossl::EvpMdCtxPtr md(EVP_MD_CTX_new());
+    bool ok = md && EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) == 1;
+    for (const auto* list : {&request.trusted_pem, &request.crls_pem}) {
+        const std::uint64_t count = list->size();
+        ok = ok && EVP_DigestUpdate(md.get(), &count, sizeof count) == 1;
+        for (const std::string& pem : *list) {
+            const std::uint64_t length = pem.size();
+            ok = ok && EVP_DigestUpdate(md.get(), &length, sizeof length) == 1 &&
+                 EVP_DigestUpdate(md.get(), pem.data(), pem.size()) == 1;
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!ok || EVP_DigestFinal_ex(md.get(), digest, &length) != 1) {
+        ossl::throw_error(kOperation, "cannot hash the trust anchors");
+    }
+    return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
 // Worded as SSLCertVerificationError::verify_message() (ossl/error.cpp): Python names the
 // expected name in host and IP mismatches.
 std::string describe(long code, bool name_is_ip, const std::string& name,
@@ -413,8 +475,14 @@ VerifyResult verify_certificate_chain(const VerifyRequest& request) {
     }
 
     // The handshake runs the same function (installed as the context's cert_verify_callback).
+    detail::ChainCacheUse cache;
+    if (request.chain_cache) {
+        cache.cache = detail::VerifiedChainCacheAccess::state(*request.chain_cache).get();
+        cache.trust_identity = trust_digest(request);
+        cache.client_certificate = request.purpose == Purpose::CLIENT_AUTH;
+    }
     std::string reason;
-    const int rc = detail::verify_chain(ctx.get(), request.profile, reason);
+    const int rc = detail::verify_chain(ctx.get(), request.profile, reason, &cache);
     VerifyResult result;
     result.ok = rc == 1;
     if (!result.ok) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tls/verify_profile.hpp"
+#include "verify_chain_cache.hpp"
 
 namespace tls::detail {
 
@@ -17,7 +18,10 @@ namespace tls::detail {
 ///  - under VerifyProfile::web_pki, the profile's rules (web_pki.hpp).
 /// Returns X509_verify_cert's value, or 0 with the store context's error, depth and current
 /// certificate set; a broken profile rule also puts its words in `reason`. Never throws.
-int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason) noexcept;
+/// With `cache`, a chain that verified before under the same conditions is answered from it
+/// (verify_chain_cache.hpp), and a chain that verifies now is added to it.
+int verify_chain(X509_STORE_CTX* ctx, VerifyProfile profile, std::string& reason,
+                 const ChainCacheUse* cache = nullptr) noexcept;
 
 /// verify_chain for a handshake, with the signature of SSL_CTX_set_cert_verify_callback: `arg`
 /// points to the context's VerifyProfile (profile_argument), and a rule's reason goes to the

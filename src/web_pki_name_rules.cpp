@@ -5,8 +5,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ossl/handles.hpp"
 #include "public_suffix.hpp"
@@ -157,11 +159,35 @@ RuleResult check_leaf_name_rules(X509* leaf) {
     return san_criticality(leaf);
 }
 
-// Chrome and rustls-webpki: a wildcard never stands for a registrable name under a public
-// suffix (*.co.uk, *.s3.amazonaws.com), which no CA may issue (BR 3.2.2.6). A host whose parent
-// is a public suffix must therefore be in the certificate by name.
-RuleResult check_public_suffix_wildcards(X509* leaf, X509_VERIFY_PARAM* param) {
+namespace {
+
+// The names a host is matched against: the SAN's DNS names or, when there are none, the
+// subject CNs (which only hostname_checks_common_name lets OpenSSL match).
+std::vector<std::string> dns_identities(X509* leaf) {
+    std::vector<std::string> out;
     const ossl::GeneralNamesPtr names = subject_alt_names(leaf);
+    for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+        const GENERAL_NAME* san = sk_GENERAL_NAME_value(names.get(), i);
+        if (san->type == GEN_DNS) {
+            out.emplace_back(text_of(san->d.dNSName));
+        }
+    }
+    const X509_NAME* subject = X509_get_subject_name(leaf);
+    for (int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); out.empty() && at >= 0;
+         at = X509_NAME_get_index_by_NID(subject, NID_commonName, at)) {
+        out.emplace_back(text_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at))));
+    }
+    return out;
+}
+
+}  // namespace
+
+// Chrome: a wildcard never stands for a registrable name under a public suffix of the ICANN
+// section (*.co.uk, *.com.au), which no CA may issue (BR 3.2.2.6). A host whose parent is such
+// a suffix must therefore be in the certificate by name.
+RuleResult check_public_suffix_wildcards(X509* leaf, X509_VERIFY_PARAM* param) {
+    std::vector<std::string> identities;
+    bool identities_read = false;
     for (int h = 0;; ++h) {
         const char* host = X509_VERIFY_PARAM_get0_host(param, h);
         if (host == nullptr) {
@@ -172,11 +198,13 @@ RuleResult check_public_suffix_wildcards(X509* leaf, X509_VERIFY_PARAM* param) {
         if (dot == std::string_view::npos || !is_public_suffix(name.substr(dot + 1))) {
             continue;
         }
-        bool exact = false;
-        for (int i = 0; !exact && names != nullptr && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-            const GENERAL_NAME* san = sk_GENERAL_NAME_value(names.get(), i);
-            exact = san->type == GEN_DNS && equal_ignoring_ascii_case(text_of(san->d.dNSName), name);
+        if (!identities_read) {
+            identities = dns_identities(leaf);
+            identities_read = true;
         }
+        const bool exact =
+            std::any_of(identities.begin(), identities.end(),
+                        [name](const std::string& id) { return equal_ignoring_ascii_case(id, name); });
         if (!exact) {
             return violation(X509_V_ERR_HOSTNAME_MISMATCH,
                              "'" + std::string(name) +

@@ -29,6 +29,7 @@
 #include "tls/session.hpp"
 #include "tls/session_store.hpp"
 #include "tls/ticket_keys.hpp"
+#include "tls/verified_chain_cache.hpp"
 #include "tls/verify_callback.hpp"
 #include "tls/verify_profile.hpp"
 
@@ -256,6 +257,19 @@ class TLS_API Context {
     /// @throws std::invalid_argument for a value that is not a VerifyProfile.
     void set_verify_profile(VerifyProfile profile);
     /// @}
+
+    /// Reuses `cache`'s earlier successful verifications of an identical peer chain under the
+    /// same conditions instead of verifying it again (tls/verified_chain_cache.hpp): for clients
+    /// that reconnect to the same servers with full handshakes. The handshake's CertificateVerify
+    /// is still checked; getpeercert() and get_verified_chain() are the same on a hit. Not used
+    /// while a verify callback is set or CRL checking is on. Set it before the context is
+    /// shared, like the other settings; one cache may serve many contexts. Python has no
+    /// equivalent. docs/security.md ("Verified-chain cache").
+    void set_verified_chain_cache(const VerifiedChainCache& cache);
+    /// Verifies every chain in full again.
+    void clear_verified_chain_cache() noexcept;
+    /// The cache set by set_verified_chain_cache, if any.
+    std::optional<VerifiedChainCache> verified_chain_cache() const;
 
     /// Python: `SSLContext.minimum_version` / `maximum_version`.
     TLSVersion minimum_version() const noexcept;

@@ -28,6 +28,7 @@
 #include "tls/socket.hpp"
 #include "tls/store_errors.hpp"
 #include "tls/ticket_keys.hpp"
+#include "tls/verified_chain_cache.hpp"
 #include "tls/verify.hpp"
 #include "tls/verify_callback.hpp"
 #include "tls/verify_profile.hpp"

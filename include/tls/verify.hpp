@@ -13,6 +13,7 @@
 #include "tls/bytes.hpp"
 #include "tls/constants.hpp"
 #include "tls/export.hpp"
+#include "tls/verified_chain_cache.hpp"
 #include "tls/verify_profile.hpp"
 
 namespace tls {
@@ -62,6 +63,10 @@ struct VerifyRequest {
     bool hostname_checks_common_name = false;
     /// The rules beyond OpenSSL's, as Context::set_verify_profile (tls/verify_profile.hpp).
     VerifyProfile profile = VerifyProfile::standard;
+    /// Earlier successful verifications to reuse, as Context::set_verified_chain_cache
+    /// (tls/verified_chain_cache.hpp); here the trust is identified by the exact text of
+    /// trusted_pem and crls_pem. Not used when CRLs are checked.
+    std::optional<VerifiedChainCache> chain_cache;
 };
 
 /// The outcome. A rejected chain is a result, not an exception.

@@ -14,13 +14,14 @@ enum class VerifyProfile {
     /// always adds. Accepts what a private PKI built with `openssl req`/`openssl ca` issues.
     standard,
     /// `standard` plus the RFC 5280 and CA/Browser Forum Baseline Requirements rules that
-    /// OpenSSL 3 does not enforce: positive serial numbers of at most 20 octets, a serverAuth
-    /// (or clientAuth) EKU in every leaf and none in trust anchors, no CA leaf, RSA keys of
-    /// whole bytes and P-256/P-384/P-521 EC keys only, well-formed DNS names without wildcards
-    /// over public suffixes, a subject CN that repeats a SAN, name constraints only in CAs and
-    /// never empty, well-formed AKI/AIA, CRLs with a CRL number, notAfter inclusive, and
-    /// self-issued certificates left out of the maximum depth. Meant for clients of the public
-    /// web; a private PKI may fail it. The rule table is in docs/security.md.
+    /// OpenSSL 3 does not enforce: positive serial numbers of at most 20 octets; in every leaf
+    /// a non-critical EKU naming its purpose, digitalSignature where a keyUsage is present, and
+    /// no CA flag; no EKU in roots; RSA keys of whole bytes and P-256/P-384/P-521 EC keys only;
+    /// DNS names and email addresses in their RFC syntax, and no wildcard over a public suffix
+    /// (ICANN section of the Public Suffix List); name constraints only in CAs and never empty;
+    /// well-formed AKI/AIA; CRLs with a CRL number; notAfter inclusive; self-issued certificates
+    /// left out of the maximum depth. Meant for clients of the public web; a private PKI may
+    /// fail it. The rule table is in docs/security.md.
     web_pki,
 };
 

@@ -87,6 +87,10 @@ inline X509Ptr up_ref(X509* x) noexcept {
     X509_up_ref(x);
     return X509Ptr(x);
 }
+inline X509StorePtr up_ref(X509_STORE* s) noexcept {
+    X509_STORE_up_ref(s);
+    return X509StorePtr(s);
+}
 inline EvpPkeyPtr up_ref(EVP_PKEY* k) noexcept {
     EVP_PKEY_up_ref(k);
     return EvpPkeyPtr(k);
@@ -143,6 +147,7 @@ inline void free_x509_crl_stack(STACK_OF(X509_CRL) * s) noexcept {
     sk_X509_CRL_pop_free(s, X509_CRL_free);
 }
 using X509CrlStackPtr = std::unique_ptr<STACK_OF(X509_CRL), Deleter<free_x509_crl_stack>>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 
 }  // namespace tls::ossl
 
