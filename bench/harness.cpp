@@ -53,7 +53,9 @@ void write_file(const std::string& path, const std::string& text) {
 Pki make_pki(Key key) {
     const tls::pki::KeyType type =
         key == Key::rsa2048 ? tls::pki::KeyType::rsa2048 : tls::pki::KeyType::ec_p256;
-    const char* prefix = key == Key::rsa2048 ? "rsa" : "ecdsa";
+    const char* prefix = key == Key::rsa2048                   ? "rsa"
+                         : key == Key::ecdsa_p256_intermediate ? "ecdsa_intermediate"
+                                                               : "ecdsa";
     const char* dir = std::getenv("TLSCTX_BENCH_PKI");
     std::string base = dir != nullptr && *dir != '\0' ? std::string(dir) + "/" + prefix : "";
     Pki p;
@@ -65,7 +67,10 @@ Pki make_pki(Key key) {
     tls::pki::CertificateOptions options;
     options.dns_names = {kHostname};
     options.key_type = type;
-    tls::pki::IssuedCert leaf = ca.issue_cert(options);
+    tls::pki::IssuedCert leaf =
+        key == Key::ecdsa_p256_intermediate
+            ? ca.create_child_ca("tlsctx bench intermediate", type).issue_cert(options)
+            : ca.issue_cert(options);
     p = Pki{ca.cert_pem(), leaf.cert_chain_pem(), leaf.private_key_pem()};
     if (!base.empty()) {
         write_file(base + "_ca.pem", p.ca_pem);
@@ -80,6 +85,10 @@ Pki make_pki(Key key) {
 const Pki& pki(Key key) {
     static const Pki ecdsa = make_pki(Key::ecdsa_p256);
     static const Pki rsa = make_pki(Key::rsa2048);
+    if (key == Key::ecdsa_p256_intermediate) {
+        static const Pki with_intermediate = make_pki(key);
+        return with_intermediate;
+    }
     return key == Key::rsa2048 ? rsa : ecdsa;
 }
 
@@ -94,6 +103,10 @@ Config named_config(std::string_view full_name) {
         die(("unknown suffix in " + std::string(full_name)).c_str());
     }
     if (name == "tls13_ecdsa" || name == "tls13_ticket") {
+        return c;
+    }
+    if (name == "tls13_ecdsa_intermediate") {
+        c.key = Key::ecdsa_p256_intermediate;
         return c;
     }
     if (name == "tls13_ecdsa_no_tickets") {
@@ -328,19 +341,24 @@ SSL_CTX* raw_server_context(const Config& config) {
     const Pki& p = pki(config.key);
     BIO* bio = BIO_new_mem_buf(p.chain_pem.data(), static_cast<int>(p.chain_pem.size()));
     X509* leaf = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    // An explicit chain (the intermediates after the leaf, or none), as load_cert_chain sets:
+    // without one the server would try to build its chain from its own store on every
+    // handshake (OpenSSL's auto-chain).
+    STACK_OF(X509)* chain = sk_X509_new_null();
+    while (X509* intermediate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        sk_X509_push(chain, intermediate);
+    }
+    ERR_clear_error();  // the end of the PEM text
     BIO_free(bio);
     bio = BIO_new_mem_buf(p.key_pem.data(), static_cast<int>(p.key_pem.size()));
     EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    // An explicit (empty) chain, as load_cert_chain sets: without one the server would try to
-    // build its chain from its own store on every handshake (OpenSSL's auto-chain).
-    STACK_OF(X509)* chain = sk_X509_new_null();
     if (leaf == nullptr || key == nullptr || SSL_CTX_use_certificate(server, leaf) != 1 ||
         (!config.auto_chain && SSL_CTX_set1_chain(server, chain) != 1) ||
         SSL_CTX_use_PrivateKey(server, key) != 1 || SSL_CTX_check_private_key(server) != 1) {
         die("raw: server certificate");
     }
-    sk_X509_free(chain);
+    sk_X509_pop_free(chain, X509_free);
     X509_free(leaf);
     EVP_PKEY_free(key);
 #if OPENSSL_VERSION_NUMBER >= 0x30200000L && !defined(OPENSSL_NO_COMP_ALG)

@@ -22,7 +22,9 @@ namespace bench {
 // per-connection copy of it shows up as an allocation.
 inline constexpr const char* kHostname = "bench-server.tlsctx.example";
 
-enum class Key { ecdsa_p256, rsa2048 };
+// ecdsa_p256_intermediate: root -> intermediate -> leaf, the leaf sent with the intermediate, as
+// servers on the public web do (the others: the root issues the leaf).
+enum class Key { ecdsa_p256, rsa2048, ecdsa_p256_intermediate };
 
 // A CA and a leaf for kHostname signed by it, as PEM. Loaded from $TLSCTX_BENCH_PKI (a directory)
 // when it holds them, else generated with tls::pki and saved there (RSA key generation is slow).

@@ -107,6 +107,7 @@ stage "API reference: build/docs/html, no doxygen warning"
 echo "== benchmarks, quick mode, on both OpenSSLs (proves they build and run; figures: bench/README.md)"
 python3 bench/run.py --build build/gcc --quick
 python3 bench/matrix.py --build build/gcc --build build/openssl-3.5 --quick
+build/gcc/bench/tlsctx_bench_client_cpu 2 20
 stage "bench --quick: ran"
 
 echo "== packaging: find_package(tlsctx) and pkg-config tlsctx from an installed tree"

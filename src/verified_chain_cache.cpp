@@ -94,7 +94,7 @@ VerifiedChainCache::VerifiedChainCache(const VerifiedChainCache& other) noexcept
 VerifiedChainCache& VerifiedChainCache::operator=(const VerifiedChainCache& other) noexcept =
     default;
 VerifiedChainCache::VerifiedChainCache(VerifiedChainCache&& other) noexcept
-    : state_(other.state_) {}
+    : state_(other.state_) {}  // NOLINT(performance-move-constructor-init): copies on purpose
 VerifiedChainCache& VerifiedChainCache::operator=(VerifiedChainCache&& other) noexcept {
     state_ = other.state_;
     return *this;

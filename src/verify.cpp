@@ -188,11 +188,12 @@ int verify_cert_with_policy(X509_STORE_CTX* ctx, void* arg) noexcept {
     // A verify callback must see every certificate, so it turns the cache off.
     if (state != nullptr && state->verified_chain_cache && !state->verify_callback) {
         try {
+            // The store's address (an entry holds the store, so no other store takes it while
+            // the entry lives) and the number of trust changes made in place.
             X509_STORE* store = X509_STORE_CTX_get0_store(ctx);
+            const auto address = reinterpret_cast<std::uintptr_t>(store);
             const std::uint64_t generation = state->trust_generation.load();
-            cache.trust_identity.assign(reinterpret_cast<const char*>(&store), sizeof store);
-            cache.trust_identity.append(reinterpret_cast<const char*>(&generation),
-                                        sizeof generation);
+            cache.trust_identity = std::to_string(address) + "/" + std::to_string(generation);
             cache.store = store;
             cache.client_certificate = SSL_is_server(ssl) == 1;
             cache.cache = state->verified_chain_cache.get();
