@@ -27,11 +27,13 @@ struct Seen {
     std::vector<tls::Bytes> verified_chain;
 };
 
-// One full handshake with a fresh s_server serving localhost's chain, and what the client saw.
-Seen connect_once(const tls::Context& client) {
+// One full handshake with a fresh s_server serving `served` (default: localhost) with its
+// intermediate, and what the client saw.
+Seen connect_once(const tls::Context& client,
+                  const tls::test::CertFiles& served = TestPki::get().localhost()) {
     OpensslServerOptions options;
-    options.cert = TestPki::get().localhost().cert;
-    options.key = TestPki::get().localhost().key;
+    options.cert = served.cert;
+    options.key = served.key;
     options.cert_chain = TestPki::get().intermediate_cert();
     OpensslServer server(options);
     Seen seen;
@@ -115,6 +117,31 @@ TEST(VerifiedChainCacheInterop, AVerificationTimePastNotAfterIsRefused) {
         EXPECT_EQ(e.verify_code(), 10) << e.what();  // X509_V_ERR_CERT_HAS_EXPIRED
     }
     EXPECT_EQ(cache.stats().hits, 1U);
+}
+
+TEST(VerifiedChainCacheInterop, AnAddedCrlIsHonouredAfterTheChainWasCached) {
+    tls::VerifiedChainCache cache;
+    tls::Context client = caching_client(cache);
+    connect_once(client, TestPki::get().revoked());
+    connect_once(client, TestPki::get().revoked());
+    ASSERT_EQ(cache.stats().hits, 1U);
+    // The intermediate's CRL revokes this leaf: once loaded and checked, no stale hit.
+    client.load_verify_locations(TestPki::get().crl());
+    client.set_verify_flags(client.verify_flags() | tls::VERIFY_CRL_CHECK_LEAF);
+    try {
+        connect_once(client, TestPki::get().revoked());
+        ADD_FAILURE() << "a revoked leaf was accepted";
+    } catch (const tls::SSLCertVerificationError& e) {
+        EXPECT_EQ(e.verify_code(), 23) << e.what();  // X509_V_ERR_CERT_REVOKED
+    }
+    EXPECT_EQ(cache.stats().hits, 1U);
+    // Loaded but not checked: the CRL changed the trust, so the verdict is reached in full again.
+    tls::Context unchecked = caching_client(cache);
+    connect_once(unchecked, TestPki::get().revoked());
+    unchecked.load_verify_locations(TestPki::get().crl());
+    const auto misses = cache.stats().misses;
+    connect_once(unchecked, TestPki::get().revoked());
+    EXPECT_EQ(cache.stats().misses, misses + 1);
 }
 
 TEST(VerifiedChainCacheInterop, AVerifyCallbackSeesEveryHandshake) {
