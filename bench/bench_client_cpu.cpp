@@ -44,8 +44,8 @@ class ClientClock {
             ~Stop() {
                 timespec end{};
                 clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
-                clock.ns_ += (end.tv_sec - start.tv_sec) * 1000000000LL +
-                             (end.tv_nsec - start.tv_nsec);
+                clock.ns_ +=
+                    (end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec);
             }
         } stop{*this, start};
         return fn();

@@ -10,8 +10,8 @@
 // SIDE: tlsctx | tlsctx_reloaded | tlsctx_web_pki | raw | raw_norelease | raw_clear | raw_peek
 // (tlsctx_reloaded: the server context's chain republished with set_cert_chains, so every
 // connection takes the live-reload path; tlsctx_web_pki: the client verifies with
-// VerifyProfile::web_pki, whose cost is the difference to tlsctx; raw_clear / raw_peek: raw with ERR_clear_error before every SSL call / with
-// clear-only-if-ERR_peek_error before it). Set-up
+// VerifyProfile::web_pki, whose cost is the difference to tlsctx; raw_clear / raw_peek: raw with
+// ERR_clear_error before every SSL call / with clear-only-if-ERR_peek_error before it). Set-up
 // (contexts, key loading, a warm-up) runs outside tlsctx_bench_measured, so the counts are per
 // COUNT iterations of the scenario alone.
 #include <openssl/ssl.h>

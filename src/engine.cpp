@@ -239,7 +239,8 @@ void Engine::explain_verify_refusal() noexcept {
         for (const std::string& said :
              {std::string(X509_verify_cert_error_string(last_error_.verify_code)),
               last_error_.verify_message}) {
-            const std::size_t at = said.empty() ? std::string::npos : last_error_.message.find(said);
+            const std::size_t at =
+                said.empty() ? std::string::npos : last_error_.message.find(said);
             if (at != std::string::npos) {
                 last_error_.message.replace(at, said.size(), verify_refusal_);
                 break;

@@ -70,7 +70,8 @@ void VerifiedChainCacheState::clear() noexcept {
     dropped.swap(lru_);
 }
 
-VerifiedChainCache VerifiedChainCacheAccess::handle(std::shared_ptr<VerifiedChainCacheState> state) {
+VerifiedChainCache VerifiedChainCacheAccess::handle(
+    std::shared_ptr<VerifiedChainCacheState> state) {
     VerifiedChainCache cache(1, std::chrono::seconds(1));
     cache.state_ = std::move(state);
     return cache;

@@ -18,15 +18,15 @@
 #include <string_view>
 #include <utility>
 
+#include "context_state.hpp"
+#include "engine.hpp"
+#include "ex_data.hpp"
 #include "ossl/der.hpp"
 #include "ossl/error.hpp"
 #include "ossl/handles.hpp"
 #include "tls/errors.hpp"
-#include "context_state.hpp"
-#include "engine.hpp"
-#include "ex_data.hpp"
-#include "verify_policy.hpp"
 #include "verified_chain_cache_state.hpp"
+#include "verify_policy.hpp"
 #include "web_pki.hpp"
 
 namespace tls {

@@ -34,7 +34,6 @@ bool answer_from_cache(X509_STORE_CTX* ctx, const ChainCacheUse& use, const std:
 
 /// Files `ctx`'s verified chain under `key` after a successful verification.
 /// @throws std::bad_alloc.
-void remember_verified_chain(X509_STORE_CTX* ctx, const ChainCacheUse& use,
-                             const std::string& key);
+void remember_verified_chain(X509_STORE_CTX* ctx, const ChainCacheUse& use, const std::string& key);
 
 }  // namespace tls::detail

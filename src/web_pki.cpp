@@ -32,7 +32,8 @@ int verify_callback_with_inclusive_not_after(int ok, X509_STORE_CTX* ctx) {
     const auto* run = static_cast<const WebPkiRun*>(X509_STORE_CTX_get_app_data(ctx));
     if (ok == 0 && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CERT_HAS_EXPIRED) {
         const X509* cert = X509_STORE_CTX_get_current_cert(ctx);
-        if (cert != nullptr && ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), check_time(ctx)) == 0) {
+        if (cert != nullptr &&
+            ASN1_TIME_cmp_time_t(X509_get0_notAfter(cert), check_time(ctx)) == 0) {
             X509_STORE_CTX_set_error(ctx, X509_V_OK);
             ok = 1;
         }
@@ -47,7 +48,7 @@ RuleResult at(int depth, long code, std::string reason) {
 
 // RFC 5280 6.1.4(l): a self-issued intermediate does not count toward the path length, so the
 // caller's maximum depth counts only the others.
-RuleResult count_depth(const STACK_OF(X509)* chain, int requested_depth) {
+RuleResult count_depth(const STACK_OF(X509) * chain, int requested_depth) {
     if (requested_depth < 0) {
         return std::nullopt;
     }
@@ -66,7 +67,7 @@ RuleResult count_depth(const STACK_OF(X509)* chain, int requested_depth) {
 
 // RFC 5280 5.2.3: conforming CRL issuers include the CRL number in every CRL. Checked for the
 // CRLs the store holds for each issuer in the chain, when CRL checking is on.
-RuleResult crl_numbers(X509_STORE_CTX* ctx, const STACK_OF(X509)* chain) {
+RuleResult crl_numbers(X509_STORE_CTX* ctx, const STACK_OF(X509) * chain) {
     const unsigned long flags = X509_VERIFY_PARAM_get_flags(X509_STORE_CTX_get0_param(ctx));
     if ((flags & X509_V_FLAG_CRL_CHECK) == 0) {
         return std::nullopt;

@@ -49,7 +49,8 @@ RuleResult serial_number(const ChainPosition& at) {
         zero = zero && bytes[i] == 0;
     }
     if (zero) {
-        return violation(at, X509_V_ERR_UNSPECIFIED, "the serial number is zero (RFC 5280 4.1.2.2)");
+        return violation(at, X509_V_ERR_UNSPECIFIED,
+                         "the serial number is zero (RFC 5280 4.1.2.2)");
     }
     // DER adds a zero octet in front of a magnitude whose top bit is set.
     const int octets = length + ((bytes[0] & 0x80) != 0 ? 1 : 0);
@@ -124,7 +125,8 @@ RuleResult public_key(const ChainPosition& at) {
     if (type == EVP_PKEY_RSA) {
         const int bits = EVP_PKEY_get_bits(key);
         if (bits < 2048 || bits % 8 != 0) {
-            return violation(at, at.leaf ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL,
+            return violation(at,
+                             at.leaf ? X509_V_ERR_EE_KEY_TOO_SMALL : X509_V_ERR_CA_KEY_TOO_SMALL,
                              "the RSA key has " + std::to_string(bits) +
                                  " bits; at least 2048 and a multiple of 8 are required "
                                  "(BR 6.1.5)");
@@ -178,7 +180,8 @@ RuleResult name_constraints(const ChainPosition& at) {
                          "nameConstraints has an empty or no subtree (RFC 5280 4.2.1.10, "
                          "BR 7.1.2.5.2)");
     }
-    for (const STACK_OF(GENERAL_SUBTREE)* subtrees : {nc->permittedSubtrees, nc->excludedSubtrees}) {
+    for (const STACK_OF(GENERAL_SUBTREE) * subtrees :
+         {nc->permittedSubtrees, nc->excludedSubtrees}) {
         for (int i = 0; subtrees != nullptr && i < sk_GENERAL_SUBTREE_num(subtrees); ++i) {
             const GENERAL_NAME* base = sk_GENERAL_SUBTREE_value(subtrees, i)->base;
             if (base->type != GEN_DNS) {
@@ -253,8 +256,8 @@ RuleResult authority_key_identifier(const ChainPosition& at) {
 
 RuleResult check_certificate_rules(const ChainPosition& at) {
     for (RuleResult (*rule)(const ChainPosition&) :
-         {serial_number, leaf_is_not_ca, leaf_key_usage, extended_key_usage, public_key, name_constraints,
-          policy_constraints, authority_info_access, authority_key_identifier}) {
+         {serial_number, leaf_is_not_ca, leaf_key_usage, extended_key_usage, public_key,
+          name_constraints, policy_constraints, authority_info_access, authority_key_identifier}) {
         if (RuleResult broken = rule(at)) {
             return broken;
         }

@@ -46,8 +46,8 @@ bool is_ldh_label(std::string_view label) {
         return false;
     }
     for (char c : label) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!ok) {
             return false;
         }
@@ -57,8 +57,8 @@ bool is_ldh_label(std::string_view label) {
 
 ossl::GeneralNamesPtr subject_alt_names(X509* cert) {
     int found = 0;
-    ossl::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-        X509_get_ext_d2i(cert, NID_subject_alt_name, &found, nullptr)));
+    ossl::GeneralNamesPtr names(
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, &found, nullptr)));
     ERR_clear_error();
     return names;
 }
@@ -202,9 +202,9 @@ RuleResult check_public_suffix_wildcards(X509* leaf, X509_VERIFY_PARAM* param) {
             identities = dns_identities(leaf);
             identities_read = true;
         }
-        const bool exact =
-            std::any_of(identities.begin(), identities.end(),
-                        [name](const std::string& id) { return equal_ignoring_ascii_case(id, name); });
+        const bool exact = std::any_of(
+            identities.begin(), identities.end(),
+            [name](const std::string& id) { return equal_ignoring_ascii_case(id, name); });
         if (!exact) {
             return violation(X509_V_ERR_HOSTNAME_MISMATCH,
                              "'" + std::string(name) +

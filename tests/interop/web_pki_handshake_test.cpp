@@ -140,8 +140,8 @@ class HandshakePki {
 
     std::string key(const std::string& name) {
         const std::string file = dir_.path(name + ".key");
-        openssl({"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-                 file});
+        openssl(
+            {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", file});
         return file;
     }
 
@@ -154,8 +154,12 @@ class HandshakePki {
         const std::string cert = dir_.path(name + ".pem");
         write_file(ext, extensions);
         openssl({"req", "-new", "-key", key, "-subj", subject, "-out", csr});
-        std::vector<std::string> args{"x509", "-req", "-in", csr, "-extfile", ext, "-set_serial",
-                                      std::to_string(serial_++), "-days", std::to_string(days), "-out", cert};
+        std::vector<std::string> args{"x509",        "-req",
+                                      "-in",         csr,
+                                      "-extfile",    ext,
+                                      "-set_serial", std::to_string(serial_++),
+                                      "-days",       std::to_string(days),
+                                      "-out",        cert};
         if (ca_key.empty()) {
             args.insert(args.end(), {"-signkey", key});
         } else {

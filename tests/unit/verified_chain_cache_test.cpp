@@ -213,7 +213,8 @@ TEST_P(CachedEqualsUncached, OnEveryLimboCase) {
         // (Only where the time fits system_clock, which ends in 2262.)
         if (window.not_after < INT64_C(9000000000)) {
             for (const std::int64_t seconds : {window.not_after, window.not_after + 1}) {
-                const Clock::time_point when = Clock::from_time_t(static_cast<std::time_t>(seconds));
+                const Clock::time_point when =
+                    Clock::from_time_t(static_cast<std::time_t>(seconds));
                 tls::VerifyRequest later = *request;
                 later.at_time = when;
                 later.chain_cache.reset();
@@ -241,7 +242,8 @@ TEST(VerifiedChainCache, RefusesEmptyBounds) {
 
 TEST(VerifiedChainCache, KeepsAtMostMaxEntriesAndCopiesShareOneCache) {
     tls::VerifiedChainCache cache(2);
-    const tls::VerifiedChainCache copy = cache;  // NOLINT(performance-unnecessary-copy-initialization)
+    const tls::VerifiedChainCache copy =
+        cache;  // NOLINT(performance-unnecessary-copy-initialization)
     std::size_t filled = 0;
     for (const json& c : limbo()) {
         std::optional<tls::VerifyRequest> request = request_for(c, tls::VerifyProfile::standard);

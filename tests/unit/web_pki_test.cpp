@@ -124,8 +124,9 @@ class Pki {
         if (serial.empty()) {
             serial = std::to_string(next_serial_++);
         }
-        std::vector<std::string> args{"x509", "-req", "-in", csr, "-extfile", ext, "-set_serial",
-                                      serial, "-days", std::to_string(days), "-out", cert};
+        std::vector<std::string> args{"x509", "-req",        "-in",  csr,     "-extfile",
+                                      ext,    "-set_serial", serial, "-days", std::to_string(days),
+                                      "-out", cert};
         if (issuer != nullptr) {
             args.insert(args.end(), {"-CA", issuer->cert, "-CAkey", issuer->key});
         } else {
@@ -236,10 +237,10 @@ void expect_only_web_pki_refuses(const VerifyRequest& request, int depth, long c
     EXPECT_EQ(web.verify_code, code) << describe(web);
     EXPECT_EQ(web.error_depth, depth) << describe(web);
     EXPECT_EQ(web.verify_message.rfind("web-PKI profile: ", 0), 0U) << describe(web);
-    EXPECT_TRUE(contains(web.verify_message, source)) << "no '" << source << "' in "
-                                                      << describe(web);
-    EXPECT_TRUE(contains(web.verify_message, detail)) << "no '" << detail << "' in "
-                                                      << describe(web);
+    EXPECT_TRUE(contains(web.verify_message, source))
+        << "no '" << source << "' in " << describe(web);
+    EXPECT_TRUE(contains(web.verify_message, detail))
+        << "no '" << detail << "' in " << describe(web);
     // The chain was verified by OpenSSL first: it is there in full.
     EXPECT_EQ(web.chain.size(), standard.chain.size());
     EXPECT_GT(web.chain.size(), static_cast<std::size_t>(depth));
@@ -408,19 +409,18 @@ TEST_F(WebPkiRules, KeysAreRsaInWholeBytesOrEcdsaOnNistCurves) {
     }
     {
         SCOPED_TRACE("RSA-2052 intermediate");
-        const Issued ica = pki().ca(
-            "ica-rsa2052", CaSpec{"/CN=web pki ICA RSA-2052", rsa2052, "", "keyid:always", ""},
-            &root());
-        expect_only_web_pki_refuses(
-            request_for(leaf("leaf-of-ica-rsa2052", LeafSpec{}, &ica), "www.example.com",
-                        {ica.cert}),
-            1, X509_V_ERR_CA_KEY_TOO_SMALL, "(BR 6.1.5)", "2052 bits");
+        const Issued ica =
+            pki().ca("ica-rsa2052",
+                     CaSpec{"/CN=web pki ICA RSA-2052", rsa2052, "", "keyid:always", ""}, &root());
+        expect_only_web_pki_refuses(request_for(leaf("leaf-of-ica-rsa2052", LeafSpec{}, &ica),
+                                                "www.example.com", {ica.cert}),
+                                    1, X509_V_ERR_CA_KEY_TOO_SMALL, "(BR 6.1.5)", "2052 bits");
     }
     {
         SCOPED_TRACE("secp256k1 leaf");
         LeafSpec k1;
-        k1.key = pki().key("secp256k1",
-                           {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp256k1"});
+        k1.key =
+            pki().key("secp256k1", {"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:secp256k1"});
         expect_only_web_pki_refuses(request_for(leaf("leaf-secp256k1", k1)), 0,
                                     X509_V_ERR_UNSPECIFIED, "(BR 6.1.5)",
                                     "not on P-256, P-384 or P-521");
@@ -456,8 +456,7 @@ TEST_F(WebPkiRules, NameConstraintsOnlyInCasAndWithHostNameBases) {
     LeafSpec constrained_leaf;
     constrained_leaf.extra = "nameConstraints = critical, permitted;DNS:example.com";
     expect_only_web_pki_refuses(request_for(leaf("leaf-name-constraints", constrained_leaf)), 0,
-                                X509_V_ERR_INVALID_EXTENSION, "(RFC 5280 4.2.1.10)",
-                                "not a CA");
+                                X509_V_ERR_INVALID_EXTENSION, "(RFC 5280 4.2.1.10)", "not a CA");
 
     const Issued dotted = pki().ca("ica-nc-dot",
                                    CaSpec{"/CN=web pki ICA .example.com", "", "", "keyid:always",
@@ -478,20 +477,21 @@ TEST_F(WebPkiRules, NameConstraintsOnlyInCasAndWithHostNameBases) {
 
 // RFC 5280 4.2.1.11: always critical.
 TEST_F(WebPkiRules, PolicyConstraintsAreCritical) {
-    const Issued loose = pki().ca("ica-pc-noncritical",
-                                  CaSpec{"/CN=web pki ICA policyConstraints", "", "",
-                                         "keyid:always", "policyConstraints = requireExplicitPolicy:0"},
-                                  &root());
+    const Issued loose =
+        pki().ca("ica-pc-noncritical",
+                 CaSpec{"/CN=web pki ICA policyConstraints", "", "", "keyid:always",
+                        "policyConstraints = requireExplicitPolicy:0"},
+                 &root());
     expect_only_web_pki_refuses(request_for(leaf("leaf-of-ica-pc-noncritical", LeafSpec{}, &loose),
                                             "www.example.com", {loose.cert}),
                                 1, X509_V_ERR_INVALID_POLICY_EXTENSION, "(RFC 5280 4.2.1.11)",
                                 "policyConstraints is not critical");
 
-    const Issued strict = pki().ca(
-        "ica-pc-critical",
-        CaSpec{"/CN=web pki ICA critical policyConstraints", "", "", "keyid:always",
-               "policyConstraints = critical, requireExplicitPolicy:0"},
-        &root());
+    const Issued strict =
+        pki().ca("ica-pc-critical",
+                 CaSpec{"/CN=web pki ICA critical policyConstraints", "", "", "keyid:always",
+                        "policyConstraints = critical, requireExplicitPolicy:0"},
+                 &root());
     expect_both_accept(request_for(leaf("leaf-of-ica-pc-critical", LeafSpec{}, &strict),
                                    "www.example.com", {strict.cert}));
 }
@@ -553,8 +553,7 @@ TEST_F(WebPkiRules, RootAuthorityKeyIdentifierIsOnlyItsKeyIdentifier) {
         1, X509_V_ERR_INVALID_EXTENSION, "(BR 7.1.2.1.3)", "authorityKeyIdentifier");
 
     // The suite's root has AKI = SKI; a root without an AKI is fine too.
-    expect_both_accept(
-        request_from_root(leaf("leaf-of-root-2", LeafSpec{}, &root()), root().cert));
+    expect_both_accept(request_from_root(leaf("leaf-of-root-2", LeafSpec{}, &root()), root().cert));
     const Issued no_aki =
         pki().ca("root-no-aki", CaSpec{"/CN=web pki root no AKI", "", "", "", ""}, nullptr);
     expect_both_accept(
@@ -566,10 +565,11 @@ TEST_F(WebPkiRules, WildcardOverAPublicSuffixDoesNotMatch) {
     LeafSpec over_suffix;
     over_suffix.subject = "/CN=co.uk wildcard";
     over_suffix.subject_alt_name = "DNS:*.co.uk";
-    expect_only_web_pki_refuses(request_for(leaf("san-wildcard-co-uk", over_suffix), "example.co.uk"),
-                                0, X509_V_ERR_HOSTNAME_MISMATCH, "(BR 3.2.2.6)",
-                                "'example.co.uk' matches the certificate only through a wildcard "
-                                "over the public suffix 'co.uk'");
+    expect_only_web_pki_refuses(
+        request_for(leaf("san-wildcard-co-uk", over_suffix), "example.co.uk"), 0,
+        X509_V_ERR_HOSTNAME_MISMATCH, "(BR 3.2.2.6)",
+        "'example.co.uk' matches the certificate only through a wildcard "
+        "over the public suffix 'co.uk'");
 
     LeafSpec exact;
     exact.subject = "/CN=example.co.uk";
@@ -583,7 +583,8 @@ TEST_F(WebPkiRules, WildcardOverAPublicSuffixDoesNotMatch) {
     LeafSpec deeper;
     deeper.subject = "/CN=example.co.uk wildcard";
     deeper.subject_alt_name = "DNS:*.example.co.uk";
-    expect_both_accept(request_for(leaf("san-wildcard-example-co-uk", deeper), "www.example.co.uk"));
+    expect_both_accept(
+        request_for(leaf("san-wildcard-example-co-uk", deeper), "www.example.co.uk"));
 }
 
 std::chrono::system_clock::time_point not_after_of(const std::string& pem_file) {
