@@ -50,10 +50,15 @@ ClientSessionCacheState::Entry* ClientSessionCacheState::find_locked(const Clien
         return nullptr;
     }
     Entry& entry = *it->second;
-    entry.sessions.erase(
-        std::remove_if(entry.sessions.begin(), entry.sessions.end(),
-                       [now](const Session& s) { return session_expired(s, now); }),
-        entry.sessions.end());
+    // OpenSSL flags a session "not resumable" when it drops it: a TLS 1.2 session whose ticket
+    // another connection just renewed, a TLS 1.3 ticket a connection has used, a connection that
+    // failed. Sessions are shared, so that can happen to one filed here at any time; such a
+    // session is gone like an expired one (handed out, it made wrap_socket throw).
+    entry.sessions.erase(std::remove_if(entry.sessions.begin(), entry.sessions.end(),
+                                        [now](const Session& s) {
+                                            return session_expired(s, now) || !s.is_resumable();
+                                        }),
+                         entry.sessions.end());
     if (entry.sessions.empty()) {
         lru.erase(it->second);
         index.erase(it);

@@ -37,8 +37,10 @@ struct ContextState {
     LiveMaterial live;
     std::mutex live_update_mutex;
     // Set by every call that chooses trust anchors; until then the first verifying connection
-    // loads the system store (see ensure_default_trust).
-    bool trust_configured = false;
+    // loads the system store (see ensure_default_trust). Atomic: reload_verify_locations sets it
+    // while the context serves, and every new connection reads it (a plain bool here was a data
+    // race that ThreadSanitizer found in tests/concurrency).
+    std::atomic<bool> trust_configured{false};
     std::once_flag default_trust_once;
     // Server-side ALPN preference list in wire format (length-prefixed names).
     std::vector<unsigned char> alpn_wire;

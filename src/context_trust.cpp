@@ -26,7 +26,8 @@ namespace tls {
 namespace detail {
 
 void ContextState::ensure_default_trust() {
-    if (trust_configured) {
+    // Acquire: pairs with the store of a configuring call on another thread.
+    if (trust_configured.load(std::memory_order_acquire)) {
         return;
     }
     std::call_once(default_trust_once, [this] {

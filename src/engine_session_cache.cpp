@@ -1,5 +1,6 @@
 // A client connection's side of the ClientSessionCache: the key its sessions are filed under,
 // the session it offers, and the sessions and tickets it receives.
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -64,8 +65,14 @@ void Engine::use_session_cache(std::uint16_t port, bool offer_cached) {
             std::lock_guard<std::mutex> lock(cache->mutex);
             session = cache->take_locked(key, std::chrono::system_clock::now());
         }
-        if (!session.empty()) {
-            set_session(session);
+        // The cache checked the session under its lock, but another thread's connection may
+        // flag it unresumable since (see find_locked). A cache may cost a connection its
+        // resumption, never the connection: set_session would throw for such a session, so it
+        // is not offered; OpenSSL falls back to a full handshake by itself if the flag comes
+        // after this check. SSL_set_session takes a reference of its own.
+        if (session.is_resumable() &&
+            SSL_set_session(ssl_.get(), static_cast<SSL_SESSION*>(session.native_handle())) != 1) {
+            ERR_clear_error();  // not offered: a full handshake
         }
     }
     session_cache_key_ = std::move(key);
