@@ -43,12 +43,20 @@ CertChain parse_cert_chain(std::string_view chain_pem, std::string_view key_pem,
         }
         static_cast<void>(next.release());  // the stack owns it now
     }
-    // Reading stops at end of input with a "no start line" error: not a failure.
+    // Reading stops at end of input with a "no start line" error: not a failure. Anything else,
+    // an empty queue included, is: OpenSSL 3.0's PEM_read_bio_ex returns 0 without queueing
+    // anything when its last allocation fails, which must not pass for the end of the chain (the
+    // context would serve the leaf without its intermediates).
     unsigned long last = ERR_peek_last_error();
     if (ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE) {
         ERR_clear_error();
-    } else if (last != 0) {
-        ossl::throw_error(operation, "malformed certificate in the chain PEM");
+    } else {
+        ossl::throw_error(operation, last != 0 ? "malformed certificate in the chain PEM"
+                                               : "cannot read a certificate of the chain PEM");
+    }
+    detail::decode_extensions_now(data->leaf.get(), operation);
+    for (int i = 0; i < sk_X509_num(data->intermediates.get()); ++i) {
+        detail::decode_extensions_now(sk_X509_value(data->intermediates.get(), i), operation);
     }
 
     std::string_view key_source = key_pem.empty() ? chain_pem : key_pem;

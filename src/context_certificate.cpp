@@ -83,11 +83,14 @@ void use_chain(ContextState& s, const CertChain& chain) {
         return;
     }
     lock.unlock();
+    // Built before the context changes: a bad_alloc after the SSL_CTX took the chain would leave
+    // the context serving a chain cert_chains() does not list, and the call reporting failure.
+    std::vector<CertChain> configured = with_chain(s.configured_chains, chain);
     // One step that either takes leaf, intermediates and key or leaves the slot as it was.
     if (!detail::use_cert_chain(s.ctx.get(), detail::CertChainAccess::data(chain))) {
         ossl::throw_error(op, "the context cannot use the certificate chain");
     }
-    s.configured_chains = with_chain(std::move(s.configured_chains), chain);
+    s.configured_chains = std::move(configured);
     detail::precompress_chain(s);
 }
 

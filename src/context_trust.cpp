@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "certificate_decode.hpp"
 #include "context_state.hpp"
@@ -64,7 +65,9 @@ void for_each_store_object(const ContextState& s, Fn&& fn) {
     }
 }
 
-int load_pem_trust(X509_STORE* store, std::string_view pem, const char* operation) {
+// PEM certificates and CRLs from `pem` into `store`; `source` names where they came from.
+int load_pem_trust(X509_STORE* store, std::string_view pem, const char* operation,
+                   const std::string& source = "cadata") {
     ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) {
         ossl::throw_error(operation, "cannot allocate a memory BIO");
@@ -72,7 +75,14 @@ int load_pem_trust(X509_STORE* store, std::string_view pem, const char* operatio
     STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr);
     ossl::X509InfoStackPtr owner(infos);
     if (infos == nullptr) {
-        ossl::throw_error(operation, "no certificate or CRL found in cadata");
+        ossl::throw_error(operation, "no certificate or CRL found in " + source);
+    }
+    // Every anchor's extensions are decoded before the first is added, so that running out of
+    // memory there adds nothing (pem_loading.hpp says why they are decoded at all).
+    for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
+        if (X509* cert = sk_X509_INFO_value(infos, i)->x509) {
+            detail::decode_extensions_now(cert, operation);
+        }
     }
     int loaded = 0;
     for (int i = 0; i < sk_X509_INFO_num(infos); ++i) {
@@ -94,7 +104,7 @@ int load_pem_trust(X509_STORE* store, std::string_view pem, const char* operatio
     ERR_clear_error();
     if (loaded == 0) {
         throw SSLError(SSLErrc::ssl,
-                       std::string(operation) + ": no certificate or CRL found in cadata");
+                       std::string(operation) + ": no certificate or CRL found in " + source);
     }
     return loaded;
 }
@@ -104,6 +114,7 @@ void load_der_trust_file(X509_STORE* store, const std::string& der, const std::s
     const auto* begin = reinterpret_cast<const unsigned char*>(der.data());
     const unsigned char* p = begin;
     if (ossl::X509Ptr cert{d2i_X509(nullptr, &p, static_cast<long>(der.size()))}) {
+        detail::decode_extensions_now(cert.get(), operation);
         if (X509_STORE_add_cert(store, cert.get()) != 1) {
             ossl::throw_error(operation, "cannot add the certificate in '" + path + "'");
         }
@@ -129,8 +140,10 @@ void load_locations(X509_STORE* store, const std::string& cafile, const std::str
         if (contents.find("-----BEGIN") == std::string::npos) {
             // Python (3.5+) also takes a DER file: a single certificate or CRL.
             load_der_trust_file(store, contents, cafile, op);
-        } else if (X509_STORE_load_file(store, cafile.c_str()) != 1) {
-            ossl::throw_error(op, "no certificate or CRL found in '" + cafile + "'");
+        } else {
+            // What X509_STORE_load_file does (PEM_X509_INFO_read_bio, then each certificate and
+            // CRL into the store), with the anchors' extensions decoded first.
+            load_pem_trust(store, contents, op, "'" + cafile + "'");
         }
     }
     if (!capath.empty()) {
@@ -202,11 +215,17 @@ void Context::load_verify_cadata(const Bytes& der) {
     const unsigned char* p = der.data();
     const unsigned char* end = der.data() + der.size();
     int loaded = 0;
+    // All parsed and their extensions decoded before the first is added (see load_pem_trust).
+    std::vector<ossl::X509Ptr> certs;
     while (p < end) {
         ossl::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(end - p)));
         if (!cert) {
             ossl::throw_error(op, "malformed DER certificate in cadata");
         }
+        detail::decode_extensions_now(cert.get(), op);
+        certs.push_back(std::move(cert));
+    }
+    for (const ossl::X509Ptr& cert : certs) {
         if (X509_STORE_add_cert(store, cert.get()) != 1) {
             ossl::throw_error(op, "cannot add a certificate to the store");
         }

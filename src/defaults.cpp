@@ -44,7 +44,11 @@ std::shared_ptr<ContextState> make_context_state(Protocol protocol) {
     }
     SSL_CTX* ctx = state.ctx.get();
     // Callbacks find the tlsctx state of whatever context a connection uses (SNI may switch it).
-    SSL_CTX_set_ex_data(ctx, context_slot(), &state);
+    // Setting the first slot allocates: a context without its state would skip the verify
+    // callback and the ticket key ring as if none were set.
+    if (SSL_CTX_set_ex_data(ctx, context_slot(), &state) != 1) {
+        ossl::throw_error("Context", "cannot attach the context's state to its SSL_CTX");
+    }
 
     // Options: Python 3.7's constructor. OP_NO_SSLv2, OP_SINGLE_DH_USE and OP_SINGLE_ECDH_USE are
     // 0 on OpenSSL 3 (SSLv2 is gone, ephemeral keys are always fresh) and kept for the record.

@@ -148,12 +148,29 @@ std::error_code Engine::perform(Operation operation, Call&& call) noexcept {
     // about 200 instructions and, after a 16 KiB record has swept the caches, ~1 % of bulk
     // throughput (bench/README.md). tlsctx leaves the queue empty after every call of its own,
     // and ossl::classify_io_failure copes with entries other code left behind.
+    clear_bio_retry_flags();
     errno = 0;
     const int ret = call();
     if (ret > 0 && !callback_failure_) {
         return {};
     }
     return failed(operation, ret);
+}
+
+void Engine::clear_bio_retry_flags() noexcept {
+    // A BIO keeps its retry flags from its last read or write, and an SSL its SSL_want() state
+    // from its last call; classify_io_failure takes that pair as "would block" before it looks
+    // at the error queue. A call that fails before it reaches the BIO (OpenSSL could not
+    // allocate its read buffer: SSLfatal, then -1 on every later call) would otherwise read as
+    // the previous call's want_read, forever. Cleared here, the flags speak for this call only.
+    BIO* rbio = SSL_get_rbio(ssl_.get());
+    BIO* wbio = SSL_get_wbio(ssl_.get());
+    if (rbio != nullptr) {
+        BIO_clear_retry_flags(rbio);
+    }
+    if (wbio != nullptr && wbio != rbio) {
+        BIO_clear_retry_flags(wbio);
+    }
 }
 
 std::error_code Engine::failed(Operation operation, int ret) noexcept {

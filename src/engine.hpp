@@ -148,6 +148,9 @@ class Engine {
     // The slow path of perform(): a user callback's exception, or else ossl::classify_io_failure;
     // records the outcome in last_error_.
     std::error_code failed(Operation operation, int ret) noexcept;
+    // Before each SSL_* I/O call: the BIOs' retry flags then tell whether this call stopped on
+    // its BIO, not whether an earlier one did (see engine.cpp).
+    void clear_bio_retry_flags() noexcept;
     // Makes the Engine findable from its SSL (ex_data) for OpenSSL callbacks.
     bool attach_to_ssl() noexcept;
     // Puts the noted callback refusal into last_error_'s message.

@@ -1,6 +1,7 @@
 #include "tls/memory_bio.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 
 #include <memory>
 #include <new>
@@ -33,6 +34,10 @@ int queue_write(BIO* bio, const char* data, size_t len, size_t* written) noexcep
     try {
         queue_of(bio)->append(data, len);
     } catch (const std::bad_alloc&) {
+        // Said on the error queue, or OpenSSL would see a transport that stopped taking bytes
+        // without a reason (SSL_ERROR_SYSCALL, errno 0) and the write would be reported as an
+        // EOF in violation of protocol instead of what it is.
+        ERR_raise(ERR_LIB_BIO, ERR_R_MALLOC_FAILURE);
         *written = 0;
         return 0;
     }

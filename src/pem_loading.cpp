@@ -1,6 +1,8 @@
 #include "pem_loading.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,7 +12,28 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "tls/errors.hpp"
+
 namespace tls::detail {
+
+void decode_extensions_now(X509* cert, std::string_view operation) {
+    ERR_clear_error();
+    if (X509_check_purpose(cert, -1, 0) == 1) {
+        return;
+    }
+    ERR_clear_error();
+    // OpenSSL drops the cause (it pops its errors and queues only INVALID_CERTIFICATE), so a
+    // fresh copy, decoded from the same DER, tells a failure of the moment from extensions that
+    // are really malformed.
+    const ossl::X509Ptr copy(X509_dup(cert));
+    const bool transient = copy && X509_check_purpose(copy.get(), -1, 0) == 1;
+    ERR_clear_error();
+    if (transient) {
+        throw SSLError(SSLErrc::ssl, std::string(operation) +
+                                         ": cannot decode the certificate's extensions (out of "
+                                         "memory)");
+    }
+}
 
 std::string read_file(const std::string& path, std::string_view operation) {
     errno = 0;

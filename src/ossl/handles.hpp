@@ -5,6 +5,7 @@
 #pragma once
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/ssl.h>
@@ -25,7 +26,16 @@ struct Deleter {
     }
 };
 
-using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX_free>>;
+// OpenSSL 3.0's SSL_CTX_free flushes the session cache through a stack it allocates
+// (SSL_CTX_flush_sessions); when that allocation fails it queues a malloc failure that no caller
+// ever reports (tests/faults/openssl_quirks_test.cpp). The mark keeps whatever was queued before
+// and drops only that.
+inline void free_ssl_ctx(SSL_CTX* ctx) noexcept {
+    ERR_set_mark();
+    SSL_CTX_free(ctx);
+    ERR_pop_to_mark();
+}
+using SslCtxPtr = std::unique_ptr<SSL_CTX, Deleter<free_ssl_ctx>>;
 using SslPtr = std::unique_ptr<SSL, Deleter<SSL_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
