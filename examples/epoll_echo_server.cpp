@@ -11,6 +11,7 @@
 #include <tls/tls.hpp>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -136,6 +137,11 @@ int main(int argc, char** argv) try {
                     }
                     break;
                 }
+                // TLS 1.3 servers send session tickets right after the handshake, so the first
+                // echo is a second small write before the client has acknowledged anything:
+                // Nagle would hold it until the client's delayed ACK, 40 ms per connection.
+                int nodelay = 1;
+                ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
                 tls::WrapOptions options = tls::WrapOptions::server();
                 options.do_handshake_on_connect = false;  // the loop drives it
                 try {

@@ -239,8 +239,13 @@ int status_trampoline(SSL* ssl, void* arg) noexcept {
     return state->ocsp_policy == OcspPolicy::off ? 1 : check_staple(ssl, *state);
 }
 
-// Installed once: set_ocsp_response may run while handshakes read the SSL_CTX, which must then
-// see no write at all.
+}  // namespace
+
+namespace detail {
+
+// Every new context gets it (defaults.cpp), so set_ocsp_response, documented as safe while
+// handshakes on other threads read the SSL_CTX, never writes to it. The setters call it again
+// for contexts OpenSSL's callback was replaced on through tls/native.hpp.
 void install_status_callback(ContextState& state) {
     int (*installed)(SSL*, void*) = nullptr;
     SSL_CTX_get_tlsext_status_cb(state.ctx.get(), &installed);
@@ -250,14 +255,14 @@ void install_status_callback(ContextState& state) {
     }
 }
 
-}  // namespace
+}  // namespace detail
 
 void Context::set_ocsp_response(const Bytes& der) {
     std::shared_ptr<const OcspStaple> staple;
     if (!der.empty()) {
         staple = detail::parse_ocsp_staple(der, "set_ocsp_response");
     }
-    install_status_callback(*state_);
+    detail::install_status_callback(*state_);
     const std::lock_guard<std::mutex> lock(state_->ocsp_mutex);
     state_->ocsp_staple = std::move(staple);
 }
@@ -269,7 +274,7 @@ void Context::load_ocsp_response(const std::string& path) {
 
 void Context::set_ocsp_response_callback(OcspResponseCallback callback) {
     state_->ocsp_callback = std::move(callback);
-    install_status_callback(*state_);
+    detail::install_status_callback(*state_);
 }
 
 void Context::set_ocsp_policy(OcspPolicy policy) {
@@ -282,7 +287,7 @@ void Context::set_ocsp_policy(OcspPolicy policy) {
             throw std::invalid_argument("set_ocsp_policy: not an OcspPolicy value");
     }
     state_->ocsp_policy = policy;
-    install_status_callback(*state_);
+    detail::install_status_callback(*state_);
     SSL_CTX_set_tlsext_status_type(
         state_->ctx.get(), policy == OcspPolicy::off ? kNoStatusRequest : TLSEXT_STATUSTYPE_ocsp);
 }

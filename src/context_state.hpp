@@ -78,11 +78,13 @@ struct ContextState {
     std::mutex ocsp_mutex;
     Context::OcspResponseCallback ocsp_callback;
     OcspPolicy ocsp_policy = OcspPolicy::off;
-    // Server: the ticket keys (context_ticket_keys.cpp), replaceable while handshakes run.
+    // Server: the ticket keys (context_ticket_keys.cpp). The ring rotates while handshakes run;
+    // set_ticket_key_ring itself installs OpenSSL's callback, so it belongs to configuration.
     std::shared_ptr<TicketKeyRingState> ticket_ring;
     std::mutex ticket_ring_mutex;
     // Client session cache (context_client_session_cache.cpp): a connection copies the pointer
-    // once, under the mutex, so the cache may be set or cleared while others connect.
+    // once, under the mutex, so clearing it while others connect is safe; setting it also sets
+    // OpenSSL's cache mode and callback, so it belongs to configuration.
     std::shared_ptr<ClientSessionCacheState> client_session_cache;
     std::mutex client_session_cache_mutex;
     // What server connections bind their sessions to (SSL_set_session_id_context), and the

@@ -10,6 +10,7 @@
 #include "context_state.hpp"
 #include "context_versions.hpp"
 #include "ex_data.hpp"
+#include "ocsp_check.hpp"
 #include "ossl/error.hpp"
 #include "tls/ciphers.hpp"
 #include "verify_policy.hpp"
@@ -101,6 +102,10 @@ std::shared_ptr<ContextState> make_context_state(Protocol protocol) {
     // tlsctx records them (OpenSSL has no getter) and compresses a server's chain when it is
     // loaded (context_certificate.cpp), without which OpenSSL would never send it compressed.
     state.cert_compression = available_cert_compression();
+
+    // OCSP: the status callback is there from the start, doing nothing until a staple or a
+    // policy is set, so those setters never write to an SSL_CTX other threads handshake on.
+    install_status_callback(state);
 
     // Release idle read/write buffers (about 34 KiB per connection), as CPython does
     // (Context::set_release_buffers trades that memory for speed); accept a

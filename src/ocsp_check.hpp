@@ -51,4 +51,9 @@ bool staple_window_current(const ASN1_GENERALIZEDTIME* this_update,
                            const ASN1_GENERALIZEDTIME* next_update,
                            const X509_VERIFY_PARAM* param) noexcept;
 
+struct ContextState;
+// Installs the one status callback (server: stapling; client: the OcspPolicy check) on the
+// context's SSL_CTX unless it is there already.
+void install_status_callback(ContextState& state);
+
 }  // namespace tls::detail

@@ -5,7 +5,6 @@
 // 125 on each of 8 threads, all connected before any closes.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,13 +16,13 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/peers.hpp"
+#include "support/proc_stats.hpp"
 #include "support/test_pki.hpp"
 #include "tls/tls.hpp"
 
@@ -31,6 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using tls::test::child_of;
+using tls::test::count_fds;
+using tls::test::poll_until;
+using tls::test::rss_kib;
 
 constexpr int kThreads = 8;
 constexpr int kPerThread = 125;
@@ -53,91 +56,6 @@ constexpr long kMaxKibPerConnection = 100;
 
 std::string server_binary() {
     return TLSCTX_BINARY_DIR "/examples/example_epoll_echo_server";
-}
-
-// The child of `parent` (the server under its `timeout` wrapper), found through /proc.
-std::optional<pid_t> child_of(pid_t parent) {
-    DIR* dir = ::opendir("/proc");
-    if (dir == nullptr) {
-        return std::nullopt;
-    }
-    std::optional<pid_t> found;
-    while (dirent* e = ::readdir(dir)) {
-        char* end = nullptr;
-        long pid = std::strtol(e->d_name, &end, 10);
-        if (pid <= 0 || *end != '\0') {
-            continue;
-        }
-        std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
-        std::string line;
-        std::getline(stat, line);
-        std::size_t close = line.rfind(')');
-        if (close == std::string::npos) {
-            continue;
-        }
-        std::istringstream fields(line.substr(close + 2));
-        std::string state;
-        long ppid = 0;
-        fields >> state >> ppid;
-        if (ppid == parent) {
-            found = static_cast<pid_t>(pid);
-            break;
-        }
-    }
-    ::closedir(dir);
-    return found;
-}
-
-// Open descriptors of `pid`, and whether one of them is an epoll instance.
-struct FdCount {
-    int total = 0;
-    bool has_epoll = false;
-};
-FdCount count_fds(pid_t pid) {
-    FdCount c;
-    const std::string base = "/proc/" + std::to_string(pid) + "/fd";
-    DIR* dir = ::opendir(base.c_str());
-    if (dir == nullptr) {
-        return c;
-    }
-    while (dirent* e = ::readdir(dir)) {
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        ++c.total;
-        char target[256] = {};
-        std::string link = base + "/" + e->d_name;
-        if (::readlink(link.c_str(), target, sizeof target - 1) > 0 &&
-            std::string(target).find("eventpoll") != std::string::npos) {
-            c.has_epoll = true;
-        }
-    }
-    ::closedir(dir);
-    return c;
-}
-
-// VmRSS of `pid` in KiB (0 if unreadable).
-long rss_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::strtol(line.c_str() + 6, nullptr, 10);
-        }
-    }
-    return 0;
-}
-
-// Polls another process's /proc state until `pred` holds: nothing else can wait on it.
-template <typename Pred>
-bool poll_until(Pred pred, Clock::duration limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!pred()) {
-        if (Clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
 }
 
 // The bytes client `t`/`i` sends: sizes from 5 to 11 KB, so some replies span several of the

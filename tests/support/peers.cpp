@@ -781,6 +781,12 @@ ServerThread run_server_in_thread(tls::Listener& listener, ServerThread::Handler
     return ServerThread(listener, std::move(handler), timeout);
 }
 
+TlsPair::~TlsPair() {
+    std::thread server_close([this] { server.close(); });
+    client.close();
+    server_close.join();
+}
+
 TlsPair handshake_pair(const tls::Context& client_context, const tls::Context& server_context,
                        tls::WrapOptions client_options, tls::WrapOptions server_options,
                        Millis timeout) {

@@ -353,6 +353,16 @@ struct TlsPair {
     tls::Socket server;
     std::exception_ptr client_error;
     std::exception_ptr server_error;
+
+    TlsPair() = default;
+    TlsPair(TlsPair&&) = default;
+    TlsPair& operator=(TlsPair&&) = default;
+    TlsPair(const TlsPair&) = delete;
+    TlsPair& operator=(const TlsPair&) = delete;
+    /// Closes both ends at once. A Socket whose handshake failed lingers on close until its
+    /// peer closes too (close_linger.hpp), so closing one after the other made every test
+    /// where both sides failed wait out the close timeout.
+    ~TlsPair();
 };
 
 /// Handshakes `client_options` (a client) against `server_options` (a server) over
