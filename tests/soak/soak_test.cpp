@@ -43,11 +43,12 @@ constexpr int kPoolConnections = kPoolThreads * kPoolPerThread;
 constexpr long kMaxSecondHalfGrowthKib = 1024;
 constexpr long kMaxRunGrowthKib = 2048;
 // Each held connection costs the server about 20 KiB (epoll_load_test). Closing them gives back
-// all but the allocator's high-water mark: about 27 MiB for `tlsctx serve`'s 1,000 threads with
+// all but the allocator's high-water mark: 24 to 29 MiB for `tlsctx serve`'s 1,000 threads with
 // glibc's per-thread arenas on 2 cores, under 1 MiB for the single-threaded epoll example. A
-// second pool reuses that memory.
+// second pool reuses that memory, give or take how its threads land on the arenas: measured
+// from -4.3 to +4.7 MiB for `tlsctx serve`. The per-handshake leak check is the sequential run's.
 constexpr long kMaxPoolHighWaterKib = 64 * 1024;
-constexpr long kMaxSecondPoolGrowthKib = 4096;
+constexpr long kMaxSecondPoolGrowthKib = 8192;
 // The whole test, warm-up to exit, on a loaded 2-core CI machine: 100,000 full handshakes run
 // at about 1,000/s there.
 constexpr auto kTimeLimit = 300s;
