@@ -394,7 +394,10 @@ void fleet_run(tls::TLSVersion maximum, int connections, bool rotate_midway, Fle
     out.last_ticket_name = ticket_key_name(session);
     for (auto& server : fleet) {
         server->process().terminate();
-        EXPECT_EQ(server->finish().exit_code, 0);
+        const tls::test::ProcessResult ended = server->finish();
+        EXPECT_EQ(ended.exit_code, 0)
+            << "signal " << ended.term_signal << ", timed out " << ended.timed_out << "\n"
+            << ended.err;
     }
 }
 

@@ -484,18 +484,25 @@ void Subprocess::kill() noexcept {
     }
 }
 
+// SIGTERM goes to the command itself, like every other signal: `timeout` would pass it on but
+// also arm its --kill-after and SIGKILL a command still shutting down two seconds later (a
+// server joining its threads under ASan takes that long). wait() bounds the shutdown instead.
+// Only while `timeout` has not started the command yet does the signal go to `timeout`.
 void Subprocess::terminate() noexcept {
     std::lock_guard<std::mutex> lock(shared_->mutex);
-    if (!shared_->reaped && pid_ > 0) {
+    if (!shared_->reaped && pid_ > 0 && !signal_command(SIGTERM)) {
         ::kill(pid_, SIGTERM);
     }
 }
 
 void Subprocess::send_signal(int signal) noexcept {
     std::lock_guard<std::mutex> lock(shared_->mutex);
-    if (shared_->reaped || pid_ <= 0) {
-        return;
+    if (!shared_->reaped && pid_ > 0) {
+        signal_command(signal);
     }
+}
+
+bool Subprocess::signal_command(int signal) const noexcept {
     // To the command itself: `timeout` would pass the signal on but then arm its --kill-after
     // and SIGKILL a command that handles it and goes on running.
     const std::string children =
@@ -503,8 +510,9 @@ void Subprocess::send_signal(int signal) noexcept {
     std::ifstream in(children);
     long child = 0;
     if (in >> child && child > 0) {
-        ::kill(static_cast<pid_t>(child), signal);
+        return ::kill(static_cast<pid_t>(child), signal) == 0;
     }
+    return false;
 }
 
 std::string Subprocess::stdout_text() const {

@@ -130,8 +130,8 @@ class Subprocess {
     ProcessResult wait(Millis timeout = kPeerTimeout);
     /// Kills the process group now (SIGKILL). Idempotent.
     void kill() noexcept;
-    /// Asks the child to stop (SIGTERM to the `timeout` wrapper, which passes it on), as a
-    /// service manager would; wait() then reports how it ended.
+    /// Asks the command to stop (SIGTERM), as a service manager would; wait() then bounds the
+    /// shutdown and reports how it ended.
     void terminate() noexcept;
     /// Sends `signal` to the command (not to its `timeout` wrapper), e.g. SIGHUP to reload.
     void send_signal(int signal) noexcept;
@@ -144,7 +144,8 @@ class Subprocess {
 
   private:
     struct Shared;
-    void collect();  // the reader thread
+    void collect();                                  // the reader thread
+    bool signal_command(int signal) const noexcept;  // false while there is no command yet
 
     std::vector<std::string> argv_;
     pid_t pid_ = -1;
