@@ -11,7 +11,7 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build pkg-config libssl-dev openssl libcli11-dev nlohmann-json3-dev)
-test_packages=(clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev libboost-dev
+test_packages=(ccache clang clang-tidy libclang-rt-14-dev libgtest-dev python3 curl gnutls-bin nginx-light stunnel4 libasio-dev libboost-dev
                libbenchmark-dev ca-certificates util-linux iproute2 procps tshark valgrind
                python3-matplotlib
                # issue 15: the session stores tests run against, and their client libraries

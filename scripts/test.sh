@@ -21,6 +21,17 @@ scripts/install-deps.sh test
 
 jobs=$(nproc)
 summary=("dependencies: installed [$((SECONDS / 60))m$((SECONDS % 60))s]")
+
+# Every tree compiles through ccache, its cache outside the repository like OpenSSL 3.5's
+# (scripts/build-openssl.sh): a run on a machine that ran this before (CI runs on the machine
+# that submitted, in a fresh clone) recompiles only what changed; on a new machine the cache is
+# empty and everything compiles, as before. CCACHE_BASEDIR makes paths under this checkout
+# relative, so a clone elsewhere hits the same entries; without hashing the working directory,
+# debug information may name the tree that filled the cache (nothing here reads it).
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/tlsctx/ccache}
+export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+mkdir -p "$CCACHE_DIR"
+ccache --zero-stats >/dev/null
 stage_start=$SECONDS
 stage() {  # stage LINE: records LINE with the time since the previous stage ended
   local took=$((SECONDS - stage_start))
@@ -31,7 +42,8 @@ stage() {  # stage LINE: records LINE with the time since the previous stage end
 configure() {  # configure DIR CXX [cmake args...]
   local dir=$1 cxx=$2
   shift 2
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DTLSCTX_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DTLSCTX_WERROR=ON \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache "$@" >/dev/null
 }
 build() {  # build DIR CXX [cmake args...]: configures, then builds every target
   configure "$@"
@@ -224,5 +236,6 @@ for target in $(find build/asan/fuzz -maxdepth 1 -type f -name 'fuzz_*' -perm -u
   stage "$line"
 done
 
+summary+=("ccache: $(ccache --print-stats | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" {hits += $2} $1 == "cache_miss" {misses = $2} END {printf "%d compilations from the cache, %d compiled", hits, misses}')")
 echo
 printf '%s\n' "${summary[@]}"
