@@ -93,10 +93,10 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
         SSL_set_session_id_context(ssl, reinterpret_cast<const unsigned char*>(sid_ctx.data()),
                                    static_cast<unsigned int>(sid_ctx.size()));
         session_store_ = context_->session_store;
-        SSL_set_accept_state(ssl);
+        enter_role(ssl, &SSL_set_accept_state);
         return;
     }
-    SSL_set_connect_state(ssl);
+    enter_role(ssl, &SSL_set_connect_state);
     if (!session.empty()) {
         set_session(session);
     }
@@ -122,6 +122,17 @@ Engine::Engine(std::shared_ptr<ContextState> context, bool server_side,
         if (ok != 1) {
             ossl::throw_error("wrap_socket", "invalid server_hostname");
         }
+    }
+}
+
+void Engine::enter_role(SSL* ssl, void (*set_state)(SSL*)) {
+    // SSL_set_accept_state and SSL_set_connect_state rebuild the record layer and, being void,
+    // drop its failure. OpenSSL 3.2+ then leaves the SSL without one, and the next call
+    // (SSL_set_bio) dereferences it. The failure is visible only as the error it queues.
+    ERR_clear_error();
+    set_state(ssl);
+    if (ERR_peek_error() != 0) {
+        ossl::throw_error("wrap_socket", "cannot set up the connection's record layer");
     }
 }
 

@@ -153,6 +153,9 @@ class Engine {
     void clear_bio_retry_flags() noexcept;
     // Makes the Engine findable from its SSL (ex_data) for OpenSSL callbacks.
     bool attach_to_ssl() noexcept;
+    // Makes the SSL a server or a client (SSL_set_accept_state, SSL_set_connect_state); throws
+    // if OpenSSL could not rebuild its record layer on the way.
+    static void enter_role(SSL* ssl, void (*set_state)(SSL*));
     // Puts the noted callback refusal into last_error_'s message.
     void explain_callback_refusal() noexcept;
     // Puts the noted verify refusal into last_error_'s verify_message and message.

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 
+#include <cstddef>
 #include <memory>
 #include <new>
 
@@ -29,20 +30,21 @@ ByteQueue* queue_of(BIO* bio) noexcept {
 
 // BIO_s_mem's contract, which OpenSSL's record layer relies on: an empty queue asks to retry
 // until the transport has ended, then reads as end of stream and BIO_eof() says so.
-int queue_write(BIO* bio, const char* data, size_t len, size_t* written) noexcept {
+// The int form, not write_ex: a failure must reach the record layer as BIO_write() == -1.
+// OpenSSL 3.5's (tls_retry_write_records) takes a 0 without a retry flag, all write_ex can say,
+// for success and drops the record while SSL_write reports it sent.
+int queue_write(BIO* bio, const char* data, int len) noexcept {
     BIO_clear_retry_flags(bio);
     try {
-        queue_of(bio)->append(data, len);
+        queue_of(bio)->append(data, static_cast<std::size_t>(len));
     } catch (const std::bad_alloc&) {
         // Said on the error queue, or OpenSSL would see a transport that stopped taking bytes
         // without a reason (SSL_ERROR_SYSCALL, errno 0) and the write would be reported as an
         // EOF in violation of protocol instead of what it is.
         ERR_raise(ERR_LIB_BIO, ERR_R_MALLOC_FAILURE);
-        *written = 0;
-        return 0;
+        return -1;
     }
-    *written = len;
-    return 1;
+    return len;
 }
 
 int queue_read(BIO* bio, char* data, size_t len, size_t* read) noexcept {
@@ -101,7 +103,7 @@ const BIO_METHOD* queue_method() {
         if (m == nullptr) {
             return static_cast<BIO_METHOD*>(nullptr);
         }
-        BIO_meth_set_write_ex(m, queue_write);
+        BIO_meth_set_write(m, queue_write);
         BIO_meth_set_read_ex(m, queue_read);
         BIO_meth_set_ctrl(m, queue_ctrl);
         BIO_meth_set_create(m, queue_create);
