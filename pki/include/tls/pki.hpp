@@ -42,9 +42,10 @@ struct CertificateOptions {
     std::vector<std::string> emails;        ///< subjectAltName email entries
     std::vector<std::string> uris;          ///< subjectAltName URI entries
     std::string organization;               ///< subject O ("" = none)
-    KeyType key_type = KeyType::ec_p256;
-    /// Validity window relative to now; negative values move it into the past.
+    KeyType key_type = KeyType::ec_p256;    ///< the leaf's key: EC P-256 unless asked otherwise
+    /// Start of the validity window relative to now; negative values move it into the past.
     std::chrono::seconds not_before_offset = std::chrono::hours(-1);
+    /// End of the validity window relative to now (a year; negative = already expired).
     std::chrono::seconds not_after_offset = std::chrono::hours(24 * 365);
     /// Leaf EKUs; empty = the extension is omitted.
     std::vector<ExtendedKeyUsage> extended_key_usages = {ExtendedKeyUsage::server_auth,
@@ -59,6 +60,7 @@ struct CertificateOptions {
 /// A certificate with its private key, as PEM.
 class IssuedCert {
   public:
+    /// The three PEM texts, as CertificateAuthority::issue_cert makes them.
     IssuedCert(std::string cert_pem, std::string chain_pem, std::string key_pem);
     /// The certificate alone.
     const std::string& cert_pem() const noexcept { return cert_pem_; }
@@ -85,7 +87,9 @@ class CertificateAuthority {
     explicit CertificateAuthority(const std::string& common_name = "tlsctx test CA",
                                   KeyType key_type = KeyType::ec_p256);
     ~CertificateAuthority();
+    /// Move-only: the CA owns its key.
     CertificateAuthority(CertificateAuthority&&) noexcept;
+    /// Move-only: the CA owns its key.
     CertificateAuthority& operator=(CertificateAuthority&&) noexcept;
     CertificateAuthority(const CertificateAuthority&) = delete;
     CertificateAuthority& operator=(const CertificateAuthority&) = delete;
