@@ -52,7 +52,7 @@ fi
 for target in $targets; do
   if [[ $long == 0 ]]; then rm -rf "${work:?}/$target"; fi
   mkdir -p "$work/$target"
-  # -n: a long run's corpus keeps what it found, and a seed it has reduced stays reduced.
+  # -n: a long run's corpus keeps what it found; only missing seeds are added back.
   cp -n fuzz/corpus/"$target"/* "$work/$target"/ 2>/dev/null || true
   log="$artifacts/$target.log"
   dict=()
