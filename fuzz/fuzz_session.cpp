@@ -12,6 +12,24 @@
 #include "openssl_state.hpp"
 #include "tls/tls.hpp"
 
+namespace {
+
+// A duration as a feature by its order of magnitude (bit width, negated when negative): the
+// decoder treats 0, small, huge and negative values differently, not every value. The value
+// itself, even modulo 1,024, made every new timeout a new feature, and, paired with the next
+// feature, the corpus grew without new coverage.
+long magnitude(long long value) {
+    const unsigned long long size = value < 0 ? 0ULL - static_cast<unsigned long long>(value)
+                                              : static_cast<unsigned long long>(value);
+    long bits = 0;
+    for (unsigned long long v = size; v != 0; v >>= 1) {
+        ++bits;
+    }
+    return value < 0 ? -bits : bits;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const tls::Context client = [] {
         tls::Context ctx;
@@ -30,8 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // What the session holds, as features: OpenSSL's decoder is not instrumented.
     state::text("id", static_cast<long>(session.id().size()));
-    state::text("timeout", static_cast<long>(session.timeout().count() % 1024));
-    state::text("hint", static_cast<long>(session.ticket_lifetime_hint().count() % 1024));
+    state::text("timeout", magnitude(session.timeout().count()));
+    state::text("hint", magnitude(session.ticket_lifetime_hint().count()));
     state::text("ticket", session.has_ticket() ? 1 : 0);
     state::text("resumable", session.is_resumable() ? 1 : 0);
     (void)session.time();
